@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""The template's commands, standard library only, so they run on a fresh machine.
+
+    python3 tasks.py generate   render a project with the defaults into ./generated/
+    python3 tasks.py test       run the template's tests (extra arguments go to pytest)
+    python3 tasks.py bench      print the benchmark table
+
+Each command first makes .venv with the pinned tools of requirements-test.txt (once).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+REQUIREMENTS = ROOT / "requirements-test.txt"
+
+
+def ensure_tools() -> None:
+    """Create .venv and install the pinned tools, again only when the pins change."""
+    stamp = VENV / ".requirements-sha256"
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    venv.create(VENV, with_pip=True, clear=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+    stamp.write_text(digest)
+
+
+def run(*command: str) -> int:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run(command, cwd=ROOT, env=env).returncode
+
+
+def main(argv: list[str]) -> int:
+    commands = {
+        "generate": lambda rest: run(str(BIN / "cookiecutter"), "--no-input", "--overwrite-if-exists",
+                                     "--output-dir", "generated", str(ROOT), *rest),
+        "test": lambda rest: run(str(BIN / "python"), "-m", "pytest", *rest),
+        "bench": lambda rest: run(str(BIN / "python"), "scripts/benchmark.py", *rest),
+    }
+    if not argv or argv[0] not in commands:
+        print(__doc__, file=sys.stderr)
+        return 2
+    ensure_tools()
+    return commands[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,372 @@
+"""The one place for the template's questions, validation rules and derived values.
+
+Both engines use this module: cookiecutter loads it as a local Jinja extension and its
+pre-generation hook calls `validate`; copier loads the same extension through
+copier-template-extensions and calls `answer_error` from each question's validator.
+`scripts/write_question_files.py` writes cookiecutter.json and copier.yml from QUESTIONS.
+
+Standard library and Jinja only: it runs inside whichever engine the user installed.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from jinja2.ext import Extension
+
+SUPPORTED_PYTHONS = ("3.11", "3.12", "3.13", "3.14")
+GIT_AUTH_MODES = ("token", "github-app", "ssh", "poetry-http-basic")
+UPDATE_BOTS = ("renovate", "dependabot", "none")
+LICENSES = ("Proprietary", "MIT")
+
+
+@dataclass(frozen=True)
+class Question:
+    name: str
+    default: Any
+    help: str
+    example: str = ""
+    choices: tuple[str, ...] = ()
+    # A derived default: (question it is derived from, Jinja filter that derives it).
+    derived_from: tuple[str, str] | None = None
+
+
+QUESTIONS = (
+    Question("project_name", "Example Service", "Human-readable project name", "Billing Service"),
+    Question(
+        "project_slug", None, "Repository and distribution name", "billing-service",
+        derived_from=("project_name", "slug_of"),
+    ),
+    Question(
+        "package_name", None, "Python import name", "billing_service",
+        derived_from=("project_slug", "package_of"),
+    ),
+    Question("description", "A Python service of the example organization.", "One-line description", "Computes invoices."),
+    Question("author_name", "Example Team", "Author or owning team", "Platform Team"),
+    Question("author_email", "team@example.com", "Contact email", "platform@example.com"),
+    Question("github_host", "github.com", "GitHub host: github.com or a GitHub Enterprise Server host[:port]", "github.example.com"),
+    Question("github_org", "example-org", "GitHub organization that owns the private repositories", "acme-corp"),
+    Question(
+        "private_dependencies", "example-core@v1.2.0, example-utils@v0.3.1",
+        "Private repositories to depend on: [org/]repo@ref, comma-separated (ref: tag, branch or commit); may be empty",
+        "core-lib@v1.2.0, other-org/tools@main",
+    ),
+    Question("git_auth", "token", "How CI reaches the private repositories", "token", choices=GIT_AUTH_MODES),
+    Question("token_secret_name", "POETRY_GIT_TOKEN", "Org secret holding the token (token and poetry-http-basic modes)", "ORG_READ_TOKEN"),
+    Question("python_version", "3.11", "Lowest supported Python; CI tests it and every newer one", "3.12", choices=SUPPORTED_PYTHONS),
+    Question("poetry_version", "2.5.1", "Poetry version that CI and the docs pin", "2.5.1"),
+    Question(
+        "package_index_url", "",
+        "Internal PyPI mirror (simple API) used as Poetry's primary source; empty for PyPI",
+        "https://nexus.example.com/repository/pypi/simple",
+    ),
+    Question("package_index_credentials", False, "Does the package index need credentials in CI?", "false"),
+    Question("license", "Proprietary", "License of the generated project", "MIT", choices=LICENSES),
+    Question("release_workflow", True, "Add a workflow that publishes a GitHub release on v* tags?", "true"),
+    Question("update_bot", "renovate", "Bot that keeps dependency pins fresh", "renovate", choices=UPDATE_BOTS),
+    Question("template_update_workflow", False, "Add a scheduled workflow that opens template-update pull requests?", "false"),
+)
+
+QUESTION_NAMES = tuple(q.name for q in QUESTIONS)
+EXAMPLES = {q.name: q.example for q in QUESTIONS}
+
+
+# --- derived values -------------------------------------------------------------------
+
+
+def slug_of(name: str) -> str:
+    """'Billing Service!' -> 'billing-service' (accents folded, other characters dropped)."""
+    ascii_name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def package_of(slug: str) -> str:
+    return str(slug).replace("-", "_")
+
+
+@dataclass(frozen=True)
+class PrivateDependency:
+    org: str
+    repo: str
+    ref: str
+    host: str
+
+    @property
+    def name(self) -> str:
+        """Distribution name: the repository name, PEP 503-normalized."""
+        return re.sub(r"[-_.]+", "-", self.repo).lower()
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}/{self.org}/{self.repo}.git"
+
+    @property
+    def ref_kind(self) -> str:
+        """Poetry's key for the ref: commits are `rev`, version-like refs `tag`, others `branch`."""
+        if COMMIT_RE.fullmatch(self.ref):
+            return "rev"
+        if VERSION_TAG_RE.fullmatch(self.ref):
+            return "tag"
+        return "branch"
+
+
+def parse_private_dependencies(text: str, default_org: str, host: str) -> list[PrivateDependency]:
+    """Parse valid input (see `private_dependencies_error`) into dependencies."""
+    deps = []
+    for entry in _entries(text):
+        path, _, ref = entry.partition("@")
+        org, _, repo = path.rpartition("/")
+        deps.append(PrivateDependency(org or default_org, repo, ref, host))
+    return deps
+
+
+def poetry_repository_names(deps: list[PrivateDependency]) -> list[str]:
+    """Names for POETRY_REPOSITORIES_<N>_URL: Poetry ignores names with digits, so letters only."""
+    names = []
+    for index in range(len(deps)):
+        suffix = ""
+        index += 1
+        while index:
+            index, rest = divmod(index - 1, 26)
+            suffix = chr(ord("A") + rest) + suffix
+        names.append(f"PRIVATE_{suffix}")
+    return names
+
+
+def host_without_port(host: str) -> str:
+    return str(host).split(":", 1)[0]
+
+
+# --- validation -----------------------------------------------------------------------
+
+COMMIT_RE = re.compile(r"[0-9a-f]{7,40}")
+VERSION_TAG_RE = re.compile(r"v?\d+(\.\d+)*([-.]?[A-Za-z0-9]+)*")
+SLUG_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+ORG_RE = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9])*")
+REPO_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+HOST_LABEL_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+SECRET_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+POETRY_VERSION_RE = re.compile(r"2\.\d+\.\d+")
+FORBIDDEN_REF_CHARS = set(" ~^:?*[\\")
+
+
+def _entries(text: str) -> list[str]:
+    return [entry.strip() for entry in str(text).split(",") if entry.strip()]
+
+
+def _free_text_error(value: str, *, required: bool = True) -> str | None:
+    if required and not value.strip():
+        return "it is empty"
+    bad = [ch for ch in value if not ch.isprintable()]
+    if bad:
+        return f"it contains the non-printable character {bad[0]!r}"
+    return None
+
+
+def _slug_error(value: str) -> str | None:
+    if len(value) > 100:
+        return "it is longer than 100 characters"
+    if not SLUG_RE.fullmatch(value):
+        return "use lowercase letters, digits and single hyphens, starting with a letter"
+    return None
+
+
+def _package_error(value: str) -> str | None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", value):
+        return "use lowercase letters, digits and underscores, not starting with a digit"
+    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+        return "it is a Python keyword"
+    if value in sys.stdlib_module_names:
+        return "it would shadow the standard-library module of that name"
+    return None
+
+
+def _email_error(value: str) -> str | None:
+    return None if EMAIL_RE.fullmatch(value) else "it is not an email address like name@example.com"
+
+
+def _host_error(value: str) -> str | None:
+    if "://" in value or "/" in value or "@" in value:
+        return "give only the host name (and :port), without scheme, path or credentials"
+    host, colon, port = value.partition(":")
+    if colon and not (port.isdigit() and 0 < int(port) < 65536 and port[0] != "0"):
+        return "the port must be a number from 1 to 65535"
+    labels = host.split(".")
+    if len(host) > 253 or not all(HOST_LABEL_RE.fullmatch(label) and len(label) <= 63 for label in labels):
+        return "it is not a host name (letters, digits, hyphens and dots)"
+    return None
+
+
+def _org_error(value: str) -> str | None:
+    if len(value) > 39 or not ORG_RE.fullmatch(value):
+        return "GitHub organization names have up to 39 letters, digits and single hyphens, not at either end"
+    return None
+
+
+def _repo_error(value: str) -> str | None:
+    if len(value) > 100 or not REPO_RE.fullmatch(value) or ".." in value or value.lower().endswith(".git"):
+        return (
+            "GitHub repository names have up to 100 letters, digits, '.', '-' and '_', "
+            "start and end with a letter or digit, and carry no '..' or '.git' suffix"
+        )
+    return None
+
+
+def _ref_error(ref: str) -> str | None:
+    """git check-ref-format's rules for one ref name (a commit hash passes them too)."""
+    if not ref:
+        return "the ref after '@' is empty"
+    reasons = [
+        (any(ord(ch) < 32 or ord(ch) == 127 or ch in FORBIDDEN_REF_CHARS for ch in ref),
+         "it contains a space, a control character or one of ~ ^ : ? * [ \\"),
+        (".." in ref or "@{" in ref or ref == "@", "it contains '..' or '@{', or is '@'"),
+        (ref.startswith("/") or ref.endswith("/") or "//" in ref, "it has an empty '/'-separated part"),
+        (ref.endswith(".") or any(part.startswith(".") or part.endswith(".lock") for part in ref.split("/")),
+         "a part starts with '.' or ends with '.lock', or the ref ends with '.'"),
+    ]
+    for failed, reason in reasons:
+        if failed:
+            return f"the ref {ref!r} is not a valid git ref name: {reason}"
+    return None
+
+
+def private_dependencies_error(value: str) -> str | None:
+    seen: dict[str, str] = {}
+    for entry in _entries(value):
+        path, at, ref = entry.partition("@")
+        if not at:
+            return f"entry {entry!r} has no '@ref'; write [org/]repo@ref"
+        org, slash, repo = path.rpartition("/")
+        problem = (
+            (slash and (_org_error(org) and f"the organization {org!r} is not valid: {_org_error(org)}"))
+            or (_repo_error(repo) and f"the repository {repo!r} is not valid: {_repo_error(repo)}")
+            or _ref_error(ref)
+        )
+        if problem:
+            return f"entry {entry!r}: {problem}"
+        key = re.sub(r"[-_.]+", "-", repo).lower()
+        if key in seen:
+            return f"entries {seen[key]!r} and {entry!r} name the same package {key!r}; keep one"
+        seen[key] = entry
+    return None
+
+
+def _secret_error(value: str) -> str | None:
+    if not SECRET_RE.fullmatch(value):
+        return "secret names have only letters, digits and underscores and do not start with a digit"
+    if value.upper().startswith("GITHUB_"):
+        return "secret names must not start with GITHUB_"
+    return None
+
+
+def _choice_error(choices: tuple[str, ...]) -> Callable[[str], str | None]:
+    return lambda value: None if value in choices else f"choose one of: {', '.join(choices)}"
+
+
+def _poetry_version_error(value: str) -> str | None:
+    if not POETRY_VERSION_RE.fullmatch(value):
+        return "this template supports Poetry 2 releases, written as 2.MINOR.PATCH"
+    return None
+
+
+def _index_url_error(value: str) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        return "it must be an https:// URL"
+    if parts.username or parts.password or "@" in parts.netloc:
+        return "it must not contain credentials; CI passes them from secrets"
+    if parts.query or parts.fragment or any(ch.isspace() or not ch.isprintable() for ch in value):
+        return "it must be a plain URL without query, fragment or spaces"
+    return None
+
+
+def _bool_error(value: Any) -> str | None:
+    return None if isinstance(value, bool) or str(value).lower() in BOOL_WORDS else "answer yes or no"
+
+
+BOOL_WORDS = {"true": True, "yes": True, "y": True, "1": True, "on": True,
+              "false": False, "no": False, "n": False, "0": False, "off": False}
+
+RULES: dict[str, Callable[..., str | None]] = {
+    "project_name": _free_text_error,
+    "project_slug": _slug_error,
+    "package_name": _package_error,
+    "description": lambda value: _free_text_error(value, required=False),
+    "author_name": _free_text_error,
+    "author_email": _email_error,
+    "github_host": _host_error,
+    "github_org": _org_error,
+    "private_dependencies": private_dependencies_error,
+    "git_auth": _choice_error(GIT_AUTH_MODES),
+    "token_secret_name": _secret_error,
+    "python_version": _choice_error(SUPPORTED_PYTHONS),
+    "poetry_version": _poetry_version_error,
+    "package_index_url": _index_url_error,
+    "package_index_credentials": _bool_error,
+    "license": _choice_error(LICENSES),
+    "release_workflow": _bool_error,
+    "update_bot": _choice_error(UPDATE_BOTS),
+    "template_update_workflow": _bool_error,
+}
+
+
+def answer_error(name: str, value: Any) -> str:
+    """The error message for one answer, or '' when it is valid (copier's validator contract)."""
+    reason = RULES[name](value if isinstance(value, bool) else str(value))
+    if not reason:
+        return ""
+    return f"{name}: {str(value)!r} is not valid: {reason}. Example of a good value: {EXAMPLES[name]!r}"
+
+
+def validate(answers: dict[str, Any]) -> list[str]:
+    """Every error in a full set of answers; empty when all are valid."""
+    return [message for name in QUESTION_NAMES if (message := answer_error(name, answers[name]))]
+
+
+# --- Jinja ----------------------------------------------------------------------------
+
+
+def toml_string(value: Any) -> str:
+    """A TOML basic string that parses back to exactly `value`."""
+    escaped = []
+    for ch in str(value):
+        if ch in '"\\':
+            escaped.append("\\" + ch)
+        elif ord(ch) < 32 or ord(ch) == 127:
+            escaped.append(f"\\u{ord(ch):04x}")
+        else:
+            escaped.append(ch)
+    return '"' + "".join(escaped) + '"'
+
+
+def as_bool(value: Any) -> bool:
+    return value if isinstance(value, bool) else BOOL_WORDS.get(str(value).lower(), False)
+
+
+class RulesExtension(Extension):
+    """Exposes the derived values to both engines' Jinja environments."""
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        environment.filters.update(
+            slug_of=slug_of,
+            package_of=package_of,
+            toml_string=toml_string,
+            as_bool=as_bool,
+            host_without_port=host_without_port,
+        )
+        environment.globals.update(
+            answer_error=answer_error,
+            parse_private_dependencies=parse_private_dependencies,
+            poetry_repository_names=poetry_repository_names,
+            supported_pythons=SUPPORTED_PYTHONS,
+        )
