@@ -348,6 +348,11 @@ def toml_string(value: Any) -> str:
     return '"' + "".join(escaped) + '"'
 
 
+def gha(expression: str) -> str:
+    """A GitHub Actions expression, `${{ expression }}`, without fighting Jinja's delimiters."""
+    return "${{ " + expression + " }}"
+
+
 def as_bool(value: Any) -> bool:
     return value if isinstance(value, bool) else BOOL_WORDS.get(str(value).lower(), False)
 
@@ -366,6 +371,7 @@ class RulesExtension(Extension):
         )
         environment.globals.update(
             answer_error=answer_error,
+            gha=gha,
             parse_private_dependencies=parse_private_dependencies,
             poetry_repository_names=poetry_repository_names,
             supported_pythons=SUPPORTED_PYTHONS,
