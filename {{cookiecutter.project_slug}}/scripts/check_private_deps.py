@@ -20,10 +20,13 @@ import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 README_ACCESS = "see 'Getting access to the private repositories' in README.md"
-PEP508_GIT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*@\s*git\+(\S+?)(?:@([^@\s;#]+))?\s*(?:;.*)?$")
+PEP508_GIT = re.compile(
+    r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*@\s*git\+(\S+?)(?:@([^@\s;#]+))?\s*(?:;.*)?$"
+)
 # Where a helper or a URL might echo a credential back, it is cut out before printing.
 CREDENTIAL_IN_URL = re.compile(r"(://)[^/@\s]+@")
 
@@ -38,7 +41,11 @@ class Dependency:
     @property
     def host(self) -> str:
         parts = urlsplit(self.url)
-        return parts.netloc.rsplit("@", 1)[-1] if parts.netloc else self.url.split(":", 1)[0].split("@")[-1]
+        return (
+            parts.netloc.rsplit("@", 1)[-1]
+            if parts.netloc
+            else self.url.split(":", 1)[0].split("@")[-1]
+        )
 
     @property
     def repository(self) -> str:
@@ -46,7 +53,7 @@ class Dependency:
         return path.strip("/").removesuffix(".git")
 
 
-def git_dependencies(pyproject: dict) -> list[Dependency]:
+def git_dependencies(pyproject: dict[str, Any]) -> list[Dependency]:
     """Every git dependency: Poetry tables (main and groups) and PEP 508 references."""
     poetry = pyproject.get("tool", {}).get("poetry", {})
     tables = [poetry.get("dependencies", {})]
@@ -80,7 +87,10 @@ def poetry_http_basic_env(dep: Dependency) -> dict[str, str]:
             if not password:
                 return {}
             count = int(os.environ.get("GIT_CONFIG_COUNT", "0"))
-            helper = '!f() { test "$1" = get && printf "username=%s\\npassword=%s\\n" "$CHECK_GIT_USERNAME" "$CHECK_GIT_PASSWORD"; }; f'
+            helper = (
+                '!f() { test "$1" = get && printf "username=%s\\npassword=%s\\n" '
+                '"$CHECK_GIT_USERNAME" "$CHECK_GIT_PASSWORD"; }; f'
+            )
             return {
                 "CHECK_GIT_USERNAME": user,
                 "CHECK_GIT_PASSWORD": password,
@@ -93,39 +103,70 @@ def poetry_http_basic_env(dep: Dependency) -> dict[str, str]:
     return {}
 
 
+# git's own words for each failure, in the order they are tried: (needles, reason, fix).
+DIAGNOSES = [
+    (
+        ("terminal prompts disabled", "could not read username", "could not read password"),
+        "no credentials: git has none for {host}",
+        "give git a credential for {host}: 'gh auth login --hostname {host}' then "
+        "'gh auth setup-git --hostname {host}', or a token, or SSH (" + README_ACCESS + ")",
+    ),
+    (
+        ("host key verification failed",),
+        "the SSH host key of {host} is not trusted yet",
+        "add the host key of {host} to ~/.ssh/known_hosts from the host's published fingerprints",
+    ),
+    (
+        ("permission denied (publickey",),
+        "denied: {host} refused the SSH key",
+        "add your public key to your account on {host} and authorize it for the organization",
+    ),
+    (
+        ("authentication failed", "invalid username or password", " 401", " 403", "access denied"),
+        "denied: {host} refused the credentials (wrong, expired or not SSO-authorized token)",
+        "create a new token that can read {repo} and store it again (" + README_ACCESS + ")",
+    ),
+    (
+        ("not found", " 404", "does not appear to be a git repository", "does not exist"),
+        "not found: {repo} does not exist on {host}, or these credentials cannot read it",
+        "check the name in pyproject.toml; ask an owner of {owner} for read access "
+        "(a fine-grained token must list this repository)",
+    ),
+    (
+        ("ssl", "certificate"),
+        "TLS: the certificate of {host} is not trusted",
+        "point git at your company CA: git config --global http.sslCAInfo /path/to/ca.pem",
+    ),
+    (
+        (
+            "could not resolve",
+            "failed to connect",
+            "connection refused",
+            "timed out",
+            "network is unreachable",
+            "couldn't connect",
+            "no route to host",
+        ),
+        "host unreachable: cannot connect to {host}",
+        "check the network or VPN, and the host name in pyproject.toml",
+    ),
+]
+
+
 def diagnose(dep: Dependency, returncode: int, stderr: str) -> tuple[str, str]:
     """(reason, fix) for a failed `git ls-remote`, from git's own words."""
+    if returncode == 2:  # --exit-code: the repository answered, the ref is not there
+        return (
+            f"{dep.ref_kind} {dep.ref!r} does not exist in {dep.repository}",
+            f"check the {dep.ref_kind} in pyproject.toml against the repository",
+        )
     text = stderr.lower()
-    host, repo = dep.host, dep.repository
-    if returncode == 2:
-        return (f"{dep.ref_kind} {dep.ref!r} does not exist in {repo}",
-                f"check the {dep.ref_kind} in pyproject.toml against the repository's {dep.ref_kind}s")
-    if any(s in text for s in ("terminal prompts disabled", "could not read username", "could not read password")):
-        return (f"no credentials: git has none for {host}",
-                f"give git a credential for {host}: 'gh auth login --hostname {host}' then "
-                f"'gh auth setup-git --hostname {host}', or a token, or SSH ({README_ACCESS})")
-    if "host key verification failed" in text:
-        return (f"the SSH host key of {host} is not trusted yet",
-                f"add the host key of {host} to ~/.ssh/known_hosts from GitHub's published fingerprints")
-    if "permission denied (publickey" in text:
-        return (f"denied: the SSH key was refused by {host}",
-                f"add your public key to your account on {host} and authorize it for the organization (SSO)")
-    if any(s in text for s in ("authentication failed", "invalid username or password", " 401", " 403", "access denied")):
-        return (f"denied: {host} refused the credentials (wrong, expired or not SSO-authorized token)",
-                f"create a new token that can read {repo} and store it again ({README_ACCESS})")
-    if any(s in text for s in ("not found", " 404", "does not appear to be a git repository", "does not exist")):
-        return (f"not found: {repo} does not exist on {host}, or these credentials cannot read it",
-                f"check the name in pyproject.toml; ask an owner of {repo.split('/')[0]} for read access "
-                "(a fine-grained token must list this repository)")
-    if any(s in text for s in ("ssl", "certificate")):
-        return (f"TLS: the certificate of {host} is not trusted",
-                "point git at your company CA: git config --global http.sslCAInfo /path/to/ca.pem")
-    if any(s in text for s in ("could not resolve", "failed to connect", "connection refused", "timed out",
-                               "network is unreachable", "couldn't connect", "no route to host")):
-        return (f"host unreachable: cannot connect to {host}",
-                "check the network or VPN, and the host name in pyproject.toml")
-    last = next((line for line in reversed(stderr.strip().splitlines()) if line.strip()), "no message")
-    last = CREDENTIAL_IN_URL.sub(r"\1***@", last.strip())
+    names = {"host": dep.host, "repo": dep.repository, "owner": dep.repository.split("/")[0]}
+    for needles, reason, fix in DIAGNOSES:
+        if any(needle in text for needle in needles):
+            return reason.format(**names), fix.format(**names)
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    last = CREDENTIAL_IN_URL.sub(r"\1***@", lines[-1] if lines else "no message")
     return f"git failed: {last}", f"run 'git ls-remote {dep.url}' to see more"
 
 
@@ -133,13 +174,22 @@ def check(dep: Dependency, timeout: float) -> str | None:
     """None when reachable, else 'reason; fix: ...'."""
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", **poetry_http_basic_env(dep))
     env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
-    refs = {"tag": [f"refs/tags/{dep.ref}"], "branch": [f"refs/heads/{dep.ref}"]}.get(dep.ref_kind, ["HEAD"])
+    refs = {"tag": [f"refs/tags/{dep.ref}"], "branch": [f"refs/heads/{dep.ref}"]}.get(
+        dep.ref_kind, ["HEAD"]
+    )
     command = ["git", "ls-remote", "--exit-code", dep.url, *refs]
     try:
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout,
-                                stdin=subprocess.DEVNULL)
+        result = subprocess.run(
+            command,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
     except subprocess.TimeoutExpired:
-        return f"host unreachable: no answer from {dep.host} in {timeout:.0f} s; fix: check the network or VPN"
+        reason = f"host unreachable: no answer from {dep.host} in {timeout:.0f} s"
+        return f"{reason}; fix: check the network or VPN"
     if result.returncode == 0:
         return None
     reason, fix = diagnose(dep, result.returncode, result.stderr)
@@ -148,9 +198,12 @@ def check(dep: Dependency, timeout: float) -> str | None:
 
 def missing_secret_message(secret: str) -> str:
     return (
-        f"the secret {secret} is not available to this run, so the private dependencies cannot be installed. "
-        "Pull request from a fork: GitHub passes no secrets to it; push the branch to this repository instead. "
-        f"Dependabot run: it sees only Dependabot secrets; create a Dependabot secret named {secret} as well. "
+        f"the secret {secret} is not available to this run, "
+        "so the private dependencies cannot be installed. "
+        "Pull request from a fork: GitHub passes no secrets to it; "
+        "push the branch to this repository instead. "
+        "Dependabot run: it sees only Dependabot secrets; "
+        f"create a Dependabot secret named {secret} as well. "
         f"Otherwise: create the organization secret {secret} and give this repository access to it."
     )
 
@@ -164,8 +217,11 @@ def report_error(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pyproject", type=Path, default=Path("pyproject.toml"))
-    parser.add_argument("--ci-secret", metavar="NAME",
-                        help="CI: fail clearly when PRIVATE_GIT_TOKEN, taken from secret NAME, is empty")
+    parser.add_argument(
+        "--ci-secret",
+        metavar="NAME",
+        help="CI: fail clearly when PRIVATE_GIT_TOKEN, taken from secret NAME, is empty",
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per repository")
     args = parser.parse_args(argv)
 
@@ -180,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     with ThreadPoolExecutor(max_workers=8) as pool:
         problems = list(pool.map(lambda dep: check(dep, args.timeout), deps))
     width = max(len(dep.name) for dep in deps)
-    for dep, problem in zip(deps, problems):
+    for dep, problem in zip(deps, problems, strict=True):
         where = f"{dep.url}" + (f" @ {dep.ref}" if dep.ref else "")
         if problem is None:
             print(f"ok    {dep.name:<{width}}  reachable: {where}")
