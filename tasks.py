@@ -42,8 +42,15 @@ def run(*command: str) -> int:
 
 def main(argv: list[str]) -> int:
     commands = {
-        "generate": lambda rest: run(str(BIN / "cookiecutter"), "--no-input", "--overwrite-if-exists",
-                                     "--output-dir", "generated", str(ROOT), *rest),
+        "generate": lambda rest: run(
+            str(BIN / "cookiecutter"),
+            "--no-input",
+            "--overwrite-if-exists",
+            "--output-dir",
+            "generated",
+            str(ROOT),
+            *rest,
+        ),
         "test": lambda rest: run(str(BIN / "python"), "-m", "pytest", *rest),
         "bench": lambda rest: run(str(BIN / "python"), "scripts/benchmark.py", *rest),
     }

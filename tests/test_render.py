@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import OPTION_SETS, ROOT, answers_for, render_copier, template_rules, tree_files
 
 UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 
 
 def test_question_files_are_written_from_the_rules_module() -> None:
-    result = subprocess.run([sys.executable, "scripts/write_question_files.py", "--check"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "scripts/write_question_files.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
