@@ -1,0 +1,291 @@
+"""Template updates reach generated repositories without losing their own work.
+
+A throw-away git copy of this template is tagged v0.1.0, a project is generated from it and
+edited locally, then the template moves to v0.2.0 (a new question, changed and renamed files)
+and the project takes the update with `copier update` or `cruft update`, the commands that
+docs/updating.md and the template-update workflow run. The tools run as subprocesses: each
+update loads the template's own rules module from its checkout, never the one under test here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import BIN, ROOT, render_cookiecutter, run, tool_env
+
+WORKFLOW = "{% if cookiecutter.template_update_workflow %}template-update.yml{% endif %}"
+NEW_QUESTION = "coverage_minimum"
+OLD_SCRIPT, NEW_SCRIPT = "scripts/check_private_deps.py", "scripts/check_access.py"
+LOCAL_NOTES = "## Team notes\n\nOn call: the billing team.\n"
+LOCAL_DEPENDENCY = 'requests = ">=2.32"\n'
+TEMPLATE_STEP = "      - name: Run every pre-commit hook\n"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def copy_template(destination: Path, env: dict[str, str]) -> Path:
+    """The working tree as it is (uncommitted files included), as a fresh repository tagged v0.1.0."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, text=True, check=True).stdout.split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():  # a tracked file deleted in the working tree is left out
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    commit_all(destination, env, "Template", init=True)
+    run(["git", "tag", "v0.1.0"], destination, env)
+    return destination
+
+
+def commit_all(repo: Path, env: dict[str, str], message: str, init: bool = False) -> None:
+    if init:
+        run(["git", "init", "-q", "-b", "main"], repo, env)
+    run(["git", "add", "-A"], repo, env)
+    run(["git", "commit", "-q", "--no-verify", "-m", message], repo, env)
+
+
+def replace_once(path: Path, pattern: str, replacement: str) -> None:
+    text = path.read_text()
+    new, count = re.subn(pattern, replacement, text, count=1, flags=re.M)
+    assert count == 1, f"{pattern!r} not found in {path}"
+    path.write_text(new)
+
+
+def first_timeout(text: str) -> int:
+    return int(re.search(r"^    timeout-minutes: (\d+)$", text, re.M).group(1))
+
+
+def advance_template(template: Path, env: dict[str, str]) -> None:
+    """v0.2.0: a new question with a default, changed workflow lines, a renamed file."""
+    rules = template / "template_rules.py"
+    rules.write_text(rules.read_text() + f"""
+
+QUESTIONS = (*QUESTIONS, Question("{NEW_QUESTION}", "100", "Lowest test coverage CI accepts, in percent", "90"))
+QUESTION_NAMES = tuple(q.name for q in QUESTIONS)
+EXAMPLES = {{q.name: q.example for q in QUESTIONS}}
+RULES["{NEW_QUESTION}"] = lambda value: None if value.isdigit() else "a whole number of percent"
+""")
+    run([str(BIN / "python"), "scripts/write_question_files.py"], template, env)
+
+    tree = template / "{{cookiecutter.project_slug}}"
+    ci = tree / ".github" / "workflows" / "ci.yml"
+    timeout = first_timeout(ci.read_text())
+    replace_once(ci, rf"^    timeout-minutes: {timeout}$", f"    timeout-minutes: {timeout + 10}")
+    replace_once(ci, r"^      - name: Run the pre-commit hooks\n", TEMPLATE_STEP)
+    release = tree / ".github" / "workflows" / "{% if cookiecutter.release_workflow %}release.yml{% endif %}"
+    replace_once(release, r"^name: Release$", "name: Release on tags")
+
+    (tree / OLD_SCRIPT).rename(tree / NEW_SCRIPT)
+    for path in tree.rglob("*"):
+        if path.is_file() and "check_private_deps" in path.read_text():
+            path.write_text(path.read_text().replace("check_private_deps", "check_access"))
+
+    commit_all(template, env, "v0.2.0")
+    run(["git", "tag", "v0.2.0"], template, env)
+
+
+def edit_locally(project: Path, env: dict[str, str]) -> int:
+    """The edits a team makes; returns the timeout it wrote on the line the template also changes."""
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\n" + LOCAL_NOTES)
+    replace_once(project / "pyproject.toml", r"^\[tool\.poetry\.dependencies\]\n",
+                 "[tool.poetry.dependencies]\n" + LOCAL_DEPENDENCY)
+    ci = project / ".github" / "workflows" / "ci.yml"
+    local_timeout = first_timeout(ci.read_text()) + 15
+    replace_once(ci, r"^    timeout-minutes: \d+$", f"    timeout-minutes: {local_timeout}")
+    replace_once(ci, r"^      - name: Test with coverage$", "      - name: Test with coverage, locally renamed")
+    # Optional files a team chose to drop: one the template leaves alone, one it changes.
+    (project / "renovate.json").unlink()
+    (project / ".github" / "workflows" / "release.yml").unlink()
+    commit_all(project, env, "Local edits")
+    return local_timeout
+
+
+def assert_local_and_template_changes_merged(project: Path) -> None:
+    readme = (project / "README.md").read_text()
+    assert LOCAL_NOTES in readme, "the local README text was lost"
+    assert NEW_SCRIPT in readme and OLD_SCRIPT not in readme, "the template's README change was not applied"
+    assert LOCAL_DEPENDENCY in (project / "pyproject.toml").read_text(), "the local dependency was lost"
+    assert (project / NEW_SCRIPT).is_file() and not (project / OLD_SCRIPT).exists(), "the rename was not applied"
+    action = (project / ".github" / "actions" / "setup-project" / "action.yml").read_text()
+    assert NEW_SCRIPT in action and OLD_SCRIPT not in action
+    ci = (project / ".github" / "workflows" / "ci.yml").read_text()
+    assert "Test with coverage, locally renamed" in ci, "a local workflow edit was lost"
+    assert not (project / "renovate.json").exists(), "a file deleted on purpose came back"
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], float]:
+    start = time.perf_counter()
+    result = run(command, cwd, env, check=False)
+    return result, time.perf_counter() - start
+
+
+# ----------------------------------------------------------------------------- copier
+
+
+def test_copier_update_keeps_local_work_and_marks_conflicts_inline(tmp_path: Path) -> None:
+    env = tool_env(tmp_path / "home")
+    template = copy_template(tmp_path / "template", env)
+    project = tmp_path / "project"
+    run([str(BIN / "copier"), "copy", "--trust", "--defaults", "--quiet", str(template), str(project)], tmp_path, env)
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v0.1.0"
+    assert answers["_src_path"] == str(template) and Path(answers["_src_path"]).is_absolute()
+    assert NEW_QUESTION not in answers
+    commit_all(project, env, "Generated", init=True)
+    local_timeout = edit_locally(project, env)
+    advance_template(template, env)
+
+    # The update check the docs recommend: exit 2 means a newer tag exists.
+    check = run([str(BIN / "copier"), "check-update", "--quiet"], project, env, check=False)
+    assert check.returncode == 2, check.stdout + check.stderr
+
+    # The workflow's command, minus --vcs-ref: copier picks the newest tag itself.
+    result, seconds = timed([str(BIN / "copier"), "update", "--trust", "--defaults", "--conflict", "inline"],
+                            project, env)
+    print(f"\ncopier update --trust --defaults --conflict inline: {seconds:.2f} s")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v0.2.0"
+    assert answers[NEW_QUESTION] == "100", "the new question's default was not recorded"
+    assert_local_and_template_changes_merged(project)
+    assert not (project / ".github" / "workflows" / "release.yml").exists(), \
+        "a deleted file came back because the template changed it"
+
+    # The one line both sides changed: kept inline with both versions, the rest merged.
+    ci = (project / ".github" / "workflows" / "ci.yml").read_text()
+    conflict = re.search(r"^<<<<<<< before updating\n(.*?)^=======\n(.*?)^>>>>>>> after updating$", ci, re.M | re.S)
+    assert conflict, ci
+    assert f"timeout-minutes: {local_timeout}" in conflict.group(1)
+    assert f"timeout-minutes: {local_timeout - 5}" in conflict.group(2)
+    assert TEMPLATE_STEP in ci, "a template change next to the conflict was not merged"
+    # The workflow lists conflicts this way: copier leaves them unmerged in the index.
+    unmerged = run(["git", "diff", "--name-only", "--diff-filter=U"], project, env).stdout.split()
+    assert unmerged == [".github/workflows/ci.yml"]
+    assert not list(project.rglob("*.rej"))
+
+    # Committing as the workflow does keeps the markers in history, for the pull request.
+    run(["git", "add", "--all"], project, env)
+    run(["git", "commit", "-q", "--no-verify", "-m", "Update from the project template v0.2.0"], project, env)
+    committed = run(["git", "show", "HEAD:.github/workflows/ci.yml"], project, env).stdout
+    assert "<<<<<<< before updating" in committed
+    assert run([str(BIN / "copier"), "check-update", "--quiet"], project, env, check=False).returncode == 0
+
+
+def test_copier_refuses_this_template_without_trust(tmp_path: Path) -> None:
+    """Why Renovate's copier manager is switched off: it runs copier without --trust."""
+    env = tool_env(tmp_path / "home")
+    template = copy_template(tmp_path / "template", env)
+    result = run([str(BIN / "copier"), "copy", "--defaults", str(template), str(tmp_path / "project")], tmp_path, env,
+                 check=False)
+    assert result.returncode != 0
+    assert "unsafe" in (result.stdout + result.stderr).lower()
+    assert not (tmp_path / "project").exists()
+
+
+# ----------------------------------------------------------------------------- cruft
+
+
+def test_cruft_update_keeps_local_work_and_marks_conflicts_inline(tmp_path: Path) -> None:
+    env = tool_env(tmp_path / "home")
+    template = copy_template(tmp_path / "template", env)
+    output = tmp_path / "out"
+    output.mkdir()
+    # cruft runs the pre-generation hook and loads the template's own Jinja extension.
+    run([str(BIN / "cruft"), "create", "--no-input", "--output-dir", str(output), str(template)], tmp_path, env)
+    project = output / "example-service"
+    state = json.loads((project / ".cruft.json").read_text())
+    v1 = run(["git", "rev-parse", "v0.1.0^{commit}"], template, env).stdout.strip()
+    assert state["template"] == str(template) and state["commit"] == v1
+    assert not (project / ".copier-answers.yml").exists()
+    commit_all(project, env, "Generated", init=True)
+    local_timeout = edit_locally(project, env)
+
+    assert run([str(BIN / "cruft"), "check"], project, env, check=False).returncode == 0
+    advance_template(template, env)
+    assert run([str(BIN / "cruft"), "check"], project, env, check=False).returncode == 1
+
+    result, seconds = timed([str(BIN / "cruft"), "update", "--skip-apply-ask", "--checkout", "v0.2.0"], project, env)
+    print(f"\ncruft update --skip-apply-ask --checkout v0.2.0: {seconds:.2f} s")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    state = json.loads((project / ".cruft.json").read_text())
+    v2 = run(["git", "rev-parse", "v0.2.0^{commit}"], template, env).stdout.strip()
+    assert state["commit"] == v2
+    assert state["context"]["cookiecutter"][NEW_QUESTION] == "100", "the new question's default was not recorded"
+    assert_local_and_template_changes_merged(project)
+    assert not (project / ".github" / "workflows" / "release.yml").exists()
+
+    # cruft applies the diff with `git apply -3`: the generation commit holds each file's base,
+    # so the line both sides changed is marked inline (ours/theirs) and left unmerged in the
+    # index. Without that base in history cruft falls back to `git apply --reject` (.rej files).
+    ci = (project / ".github" / "workflows" / "ci.yml").read_text()
+    conflict = re.search(r"^<<<<<<< ours\n(.*?)^=======\n(.*?)^>>>>>>> theirs$", ci, re.M | re.S)
+    assert conflict, ci
+    assert f"timeout-minutes: {local_timeout}" in conflict.group(1)
+    assert f"timeout-minutes: {local_timeout - 5}" in conflict.group(2)
+    assert TEMPLATE_STEP in ci
+    unmerged = run(["git", "diff", "--name-only", "--diff-filter=U"], project, env).stdout.split()
+    assert unmerged == [".github/workflows/ci.yml"]
+    assert not list(project.rglob("*.rej"))
+    assert run([str(BIN / "cruft"), "check"], project, env, check=False).returncode == 0
+
+
+def test_plain_cookiecutter_project_records_nothing_to_update_from(tmp_path: Path) -> None:
+    """Only copier and cruft record a template version: a plain cookiecutter project has neither file."""
+    project = render_cookiecutter(tmp_path, {})
+    assert not (project / ".copier-answers.yml").exists() and not (project / ".cruft.json").exists()
+
+
+# ----------------------------------------------------------------------------- the workflow's source lookup
+
+
+def source_script(tmp_path: Path) -> str:
+    project = render_cookiecutter(tmp_path / "render", {"template_update_workflow": True})
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "template-update.yml").read_text())
+    step = next(s for s in workflow["jobs"]["update"]["steps"] if s.get("id") == "source")
+    return step["run"]
+
+
+@pytest.mark.parametrize(
+    ("answers_file", "content", "expected"),
+    [
+        (".copier-answers.yml", "_commit: v0.1.0\n_src_path: gh:acme/python-template\n",
+         {"engine": "copier", "repository": "python-template", "url": "https://github.com/acme/python-template.git"}),
+        (".copier-answers.yml", "_src_path: 'https://github.com/Acme/tpl.git'\n",
+         {"engine": "copier", "repository": "tpl", "url": "https://github.com/Acme/tpl.git"}),
+        (".cruft.json", json.dumps({"template": "https://github.com/acme/python-template"}),
+         {"engine": "cruft", "repository": "python-template", "url": "https://github.com/acme/python-template.git"}),
+        (".copier-answers.yml", "_src_path: /home/me/python-template\n", "is not a repository on github.com"),
+        (".copier-answers.yml", "_src_path: gh:other-org/python-template\n", "not to this organization"),
+        (None, "", "neither .copier-answers.yml nor .cruft.json exists"),
+    ],
+)
+def test_workflow_finds_the_template_repository_or_says_why_not(
+    tmp_path: Path, answers_file: str | None, content: str, expected: dict[str, str] | str
+) -> None:
+    script = source_script(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    if answers_file:
+        (work / answers_file).write_text(content)
+    output = tmp_path / "github_output"
+    output.touch()
+    env = tool_env(tmp_path / "home", SERVER_URL="https://github.com", OWNER="acme", GITHUB_OUTPUT=str(output))
+    result = subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True)
+    if isinstance(expected, dict):
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert dict(line.split("=", 1) for line in output.read_text().splitlines()) == expected
+    else:
+        assert result.returncode == 1 and "::error title=Template update::" in result.stdout
+        assert expected in result.stdout and not output.read_text()
