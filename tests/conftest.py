@@ -43,6 +43,17 @@ OPTION_SETS: dict[str, dict[str, Any]] = {
         "package_index_url": "https://mirror.example.com/simple", "package_index_credentials": True,
     },
     "template-updates": {"template_update_workflow": True, "update_bot": "none", "python_version": "3.14"},
+    # Combinations the workflows render differently: an App token and a Dependabot git registry
+    # on an Enterprise Server host; SSH to a host whose web port differs from its SSH port.
+    "ghes-app-dependabot": {
+        "github_host": "ghe.example.com", "github_org": "platform", "git_auth": "github-app",
+        "private_dependencies": "core-lib@v1.0.0, tools@v2.1.0", "update_bot": "dependabot",
+        "template_update_workflow": True,
+    },
+    "ghes-ssh": {
+        "github_host": "git.example.internal:8443", "github_org": "platform", "git_auth": "ssh",
+        "private_dependencies": "core-lib@v1.0.0", "update_bot": "none", "release_workflow": False,
+    },
 }
 
 

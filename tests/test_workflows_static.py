@@ -1,0 +1,507 @@
+"""Static checks of the rendered workflows, setup action and bot configs, for every option set.
+
+zizmor (pedantic, offline), check-jsonschema's vendored schemas, yamllint and shellcheck must
+report nothing, and the structural rules that no tool checks must hold. Each checker is also run
+on a deliberately bad file under tests/fixtures/bad, so it is shown able to fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import BIN, OPTION_SETS, ROOT, answers_for, require_tool
+
+TESTS = Path(__file__).resolve().parent
+BAD = TESTS / "fixtures" / "bad"
+YAMLLINT_CONFIG = TESTS / "yamllint-workflows.yml"
+TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
+
+# Findings an inline `# zizmor: ignore[...]` may silence, and where; the template says why beside each.
+ALLOWED_SUPPRESSIONS = {
+    "dependabot-execution": re.compile(r"\.github/dependabot\.ya?ml"),
+    "self-repository": re.compile(r"\.github/workflows/[^/]+\.ya?ml"),
+}
+# Write scopes a job may hold, by workflow file and job; every other scope is read or none.
+WRITE_SCOPES = {
+    ("release.yml", "release"): {"contents"},
+}
+
+PIN = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40})$")
+PIN_COMMENT = re.compile(r"^  # (?P<version>v\d+\.\d+\.\d+)$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)(?P<rest>.*)$")
+LOCAL_ACTION = re.compile(r"^(?:\./|\$/)")
+SETUP_ACTION = re.compile(r"^(?:\./|\$/)\.github/actions/setup-project$")
+
+
+def tool(name: str) -> str:
+    """A pinned tool from the test virtualenv, else from PATH."""
+    pinned = BIN / name
+    return str(pinned) if pinned.exists() else require_tool(name)
+
+
+def quiet_env() -> dict[str, str]:
+    """No token reaches the tools: zizmor must stay offline."""
+    return {k: v for k, v in os.environ.items() if k not in {"GH_TOKEN", "GITHUB_TOKEN", "ZIZMOR_GITHUB_TOKEN"}}
+
+
+# ----------------------------------------------------------------------------- rendered files
+
+
+def workflows(project: Path) -> list[Path]:
+    return sorted(p for p in (project / ".github" / "workflows").glob("*") if p.suffix in {".yml", ".yaml"})
+
+
+def actions(project: Path) -> list[Path]:
+    return sorted((project / ".github" / "actions").glob("*/action.y*ml"))
+
+
+def yaml_files(project: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in project.rglob("*")
+        if p.is_file() and p.suffix in {".yml", ".yaml"} and not {".git", ".venv"} & set(p.relative_to(project).parts)
+    )
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text())
+
+
+def steps_of(path: Path) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    """(where, step, job) for every step of a workflow or composite action."""
+    document = load(path)
+    if "jobs" in document:
+        for job_id, job in document["jobs"].items():
+            for index, step in enumerate(job.get("steps", [])):
+                yield f"{path.name}:{job_id}:{step.get('name', index)}", step, job
+    else:
+        for index, step in enumerate(document["runs"].get("steps", [])):
+            yield f"{path.name}:{step.get('name', index)}", step, None
+
+
+def run_scripts(path: Path) -> Iterator[tuple[str, str, str]]:
+    """(where, shell, script) for every run: step."""
+    document = load(path)
+    default_shell = (document.get("defaults") or {}).get("run", {}).get("shell", "bash")
+    for where, step, job in steps_of(path):
+        if "run" in step:
+            job_shell = ((job or {}).get("defaults") or {}).get("run", {}).get("shell", default_shell)
+            yield where, step.get("shell", job_shell), step["run"]
+
+
+# ----------------------------------------------------------------------------- checkers
+
+
+def zizmor(target: Path, *, honour_ignores: bool = True) -> tuple[list[dict[str, Any]], list[str]]:
+    """Findings (JSON) and the inputs audited. No config file is read: only inline ignores count."""
+    command = [
+        tool("zizmor"),
+        "--offline",
+        "--persona=pedantic",
+        "--no-config",
+        "--collect=all",
+        "--strict-collection",
+        "--format=json",
+        "--no-exit-codes",
+        "--no-progress",
+        "--color=never",
+    ]
+    if not honour_ignores:
+        command.append("--no-ignores")
+    result = subprocess.run([*command, str(target)], capture_output=True, text=True, env=quiet_env(), timeout=120)
+    # With --no-exit-codes a non-zero status is zizmor itself failing (3: no input, 1: unparsable file).
+    assert result.returncode == 0, f"zizmor failed ({result.returncode}):\n{result.stderr}"
+    audited = re.findall(r"completed (\S+)", result.stderr)
+    return json.loads(result.stdout), audited
+
+
+def finding_file(finding: dict[str, Any]) -> str:
+    return finding["locations"][0]["symbolic"]["key"]["Local"]["verbatim_path"]
+
+
+def describe(findings: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{f['ident']} ({f['determinations']['severity']}) {finding_file(f)}:"
+        f"{f['locations'][0]['concrete']['location']['start_point']['row'] + 1}"
+        for f in findings
+    )
+
+
+def check_jsonschema(schema: str, files: list[Path]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def yamllint(files: list[Path]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [tool("yamllint"), "--strict", "-f", "parsable", "-c", str(YAMLLINT_CONFIG), *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def shellcheck_problems(files: list[Path], workdir: Path) -> list[str]:
+    """Every run: script as a bash file through shellcheck; an expression in a script is a problem on its own."""
+    problems, scripts = [], {}
+    for path in files:
+        for where, shell, script in run_scripts(path):
+            if shell != "bash":
+                problems.append(f"{where}: shell {shell!r}, only bash is checked")
+            if "${{" in script:
+                problems.append(f"{where}: an expression inside run: (pass it through env:)")
+            script_file = workdir / f"script-{len(scripts)}.sh"
+            script_file.write_text(f"#!/usr/bin/env bash\n{script}")
+            scripts[str(script_file)] = where
+    if scripts:
+        result = subprocess.run(
+            [require_tool("shellcheck"), "--format=json1", *scripts], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode in {0, 1}, result.stderr
+        for comment in json.loads(result.stdout)["comments"]:
+            problems.append(
+                f"{scripts[comment['file']]}: line {comment['line'] - 1}: SC{comment['code']} {comment['message']}"
+            )
+    return problems
+
+
+def template_pins() -> dict[str, set[tuple[str, str]]]:
+    """The pins written in the template and the repository's own workflows: action -> {(sha, version)}."""
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for path in [*TEMPLATE.rglob("*"), *(ROOT / ".github").rglob("*")]:
+        if path.is_file() and path.suffix in {".yml", ".yaml"}:
+            for line in path.read_text().splitlines():
+                match = USES_LINE.match(line)
+                if match and (pin := PIN.match(match["ref"])) and (comment := PIN_COMMENT.match(match["rest"])):
+                    pins.setdefault(pin["action"], set()).add((pin["sha"], comment["version"]))
+    return pins
+
+
+def pin_problems(path: Path, pins: dict[str, set[tuple[str, str]]]) -> list[str]:
+    """Every remote uses: is `owner/repo@<40-hex sha>  # vX.Y.Z`, with the template's one pin for it."""
+    problems, lines = [], []
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if not (match := USES_LINE.match(line)):
+            continue
+        lines.append(match["ref"])
+        if LOCAL_ACTION.match(match["ref"]):
+            continue
+        pin, comment = PIN.match(match["ref"]), PIN_COMMENT.match(match["rest"])
+        if not pin or not comment:
+            problems.append(f"{path.name}:{number}: {line.strip()!r} is not pinned as `owner/repo@<sha>  # vX.Y.Z`")
+        elif pins.get(pin["action"]) != {(pin["sha"], comment["version"])}:
+            problems.append(
+                f"{path.name}:{number}: {pin['action']} pinned to {pin['sha']} {comment['version']}, "
+                f"the template's pin is {pins.get(pin['action'])}"
+            )
+    parsed = [step["uses"] for _, step, _ in steps_of(path) if "uses" in step]
+    parsed += [job["uses"] for job in (load(path).get("jobs") or {}).values() if "uses" in job]
+    if sorted(parsed) != sorted(lines):
+        problems.append(f"{path.name}: uses: written in a form this check cannot read: {parsed} vs {lines}")
+    return problems
+
+
+def leaves(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from leaves(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from leaves(value, (*path, index))
+    else:
+        yield path, node
+
+
+def secret_problems(path: Path) -> list[str]:
+    """Secrets reach only the env: of the step that needs them, or the with: of the setup or app-token action."""
+    document, problems = load(path), []
+    for where, value in leaves(document):
+        inherited = bool(where) and where[-1] == "secrets"  # a reusable workflow's `secrets: inherit`
+        if not inherited and not (isinstance(value, str) and re.search(r"\bsecrets\s*[.\[]", value)):
+            continue
+        if path.name.startswith("dependabot"):
+            allowed = len(where) == 3 and where[0] == "registries" and where[2] == "password"
+        elif len(where) == 6 and where[0] == "jobs" and where[2] == "steps" and where[4] in {"env", "with"}:
+            step = document["jobs"][where[1]]["steps"][where[3]]
+            uses = step.get("uses", "")
+            allowed = where[4] == "env" or bool(
+                SETUP_ACTION.match(uses) or uses.startswith("actions/create-github-app-token@")
+            )
+        else:
+            allowed = False  # workflow or job env, run:, if:, secrets: inherit, or any composite action
+        if not allowed:
+            problems.append(f"{path.name}: {'.'.join(map(str, where))} = {value!r}")
+    return problems
+
+
+def workflow_problems(path: Path) -> list[str]:
+    """Least privilege, timeouts, concurrency, no kept checkout credentials, no expression in run:."""
+    document, problems = load(path), []
+    if document.get("permissions") != {}:
+        problems.append(f"{path.name}: top-level permissions must be {{}}, not {document.get('permissions')!r}")
+    if not (document.get("concurrency") or {}).get("group"):
+        problems.append(f"{path.name}: no concurrency group")
+    if "env" in document:
+        problems.append(f"{path.name}: workflow-level env: (give each step only what it needs)")
+    for job_id, job in document["jobs"].items():
+        permissions = job.get("permissions")
+        if not isinstance(permissions, dict):
+            problems.append(f"{path.name}:{job_id}: permissions must be an explicit mapping, not {permissions!r}")
+        else:
+            allowed = WRITE_SCOPES.get((path.name, job_id), set())
+            for scope, level in permissions.items():
+                if level not in {"read", "none"} and not (level == "write" and scope in allowed):
+                    problems.append(f"{path.name}:{job_id}: {scope}: {level} is not allowed")
+        if "uses" not in job and not isinstance(job.get("timeout-minutes"), int):
+            problems.append(f"{path.name}:{job_id}: no timeout-minutes")
+        if "env" in job:
+            problems.append(f"{path.name}:{job_id}: job-level env: (give each step only what it needs)")
+    for where, step, _ in steps_of(path):
+        if (
+            step.get("uses", "").startswith("actions/checkout@")
+            and (step.get("with") or {}).get("persist-credentials") is not False
+        ):
+            problems.append(f"{where}: checkout without persist-credentials: false")
+    for where, _, script in run_scripts(path):
+        if "${{" in script:
+            problems.append(f"{where}: an expression inside run: (pass it through env:)")
+    return problems
+
+
+def action_problems(path: Path) -> list[str]:
+    """The composite action: no secrets context, no expression in run:, and exact, complete cache keys."""
+    problems = [
+        f"{where}: an expression inside run: (pass it through env:)"
+        for where, _, script in run_scripts(path)
+        if "${{" in script
+    ]
+    if "secrets." in path.read_text():
+        problems.append(f"{path.name}: a composite action gets credentials as inputs, never from secrets")
+    steps = [step for _, step, _ in steps_of(path)]
+    python_ids = [s.get("id") for s in steps if s.get("uses", "").startswith("actions/setup-python@")]
+    if python_ids != ["python"]:
+        problems.append(f"{path.name}: the one setup-python step must have id: python, not {python_ids}")
+    caches = {s["with"]["path"]: s["with"] for s in steps if s.get("uses", "").startswith("actions/cache@")}
+    if ".venv" not in caches:
+        problems.append(f"{path.name}: no cache of .venv")
+    for cache_path, settings in caches.items():
+        key = settings.get("key", "")
+        for part in (
+            "runner.os",
+            "runner.arch",
+            "steps.python.outputs.python-version",
+            "inputs.poetry-version",
+            "hashFiles('poetry.lock')",
+        ):
+            if part not in key:
+                problems.append(f"{path.name}: the cache key of {cache_path} lacks {part}: {key}")
+    if ".venv" in caches and "restore-keys" in caches[".venv"]:
+        problems.append(f"{path.name}: a partial .venv key could restore an environment of another lock")
+    return problems
+
+
+# ----------------------------------------------------------------------------- rendered option sets
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_expected_files_are_rendered(rendered: dict[str, Path], name: str) -> None:
+    answers, project = answers_for(OPTION_SETS[name]), rendered[name]
+    names = {p.name for p in workflows(project)}
+    assert "ci.yml" in names
+    assert ("release.yml" in names) == answers["release_workflow"]
+    assert [p.relative_to(project).as_posix() for p in actions(project)] == [".github/actions/setup-project/action.yml"]
+    assert (project / ".github" / "dependabot.yml").is_file()
+    assert (project / "renovate.json").is_file() == (answers["update_bot"] == "renovate")
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_zizmor_pedantic_offline_finds_nothing(rendered: dict[str, Path], name: str) -> None:
+    project = rendered[name]
+    findings, audited = zizmor(project)
+    expected_inputs = {
+        *map(str, workflows(project)),
+        *map(str, actions(project)),
+        str(project / ".github" / "dependabot.yml"),
+    }
+    assert expected_inputs <= set(audited), f"zizmor did not audit {expected_inputs - set(audited)}"
+    assert not findings, f"{name}: {len(findings)} zizmor findings:\n{describe(findings)}"
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_every_zizmor_suppression_is_allowed_justified_and_used(rendered: dict[str, Path], name: str) -> None:
+    project = rendered[name]
+    unsuppressed, _ = zizmor(project, honour_ignores=False)
+    found = Counter((f["ident"], Path(finding_file(f)).relative_to(project).as_posix()) for f in unsuppressed)
+    written: Counter[tuple[str, str]] = Counter()
+    for path in yaml_files(project):
+        relative = path.relative_to(project).as_posix()
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines):
+            for ident in re.findall(r"# zizmor: ignore\[([\w-]+)\]", line):
+                written[ident, relative] += 1
+                assert ident in ALLOWED_SUPPRESSIONS and ALLOWED_SUPPRESSIONS[ident].fullmatch(relative), (
+                    f"{relative}:{number + 1}: suppression of {ident} is not allowed"
+                )
+                assert number and lines[number - 1].strip().startswith("#"), (
+                    f"{relative}:{number + 1}: a suppression needs a comment on the line above saying why"
+                )
+    assert found == written, f"{name}: suppressed findings {dict(found)} differ from ignore comments {dict(written)}"
+
+
+@pytest.mark.parametrize(
+    ("schema", "select"),
+    [
+        ("vendor.github-workflows", workflows),
+        ("custom.github-workflows-require-timeout", workflows),
+        ("vendor.github-actions", actions),
+        ("vendor.dependabot", lambda project: [project / ".github" / "dependabot.yml"]),
+        ("vendor.renovate", lambda project: [p for p in [project / "renovate.json"] if p.exists()]),
+    ],
+)
+def test_vendored_schemas_accept_every_option_set(rendered: dict[str, Path], schema: str, select: Any) -> None:
+    # One call per schema over every option set: the tool's start-up dominates its run time.
+    files = [path for name in OPTION_SETS for path in select(rendered[name])]
+    assert files, f"no file for {schema}"
+    result = check_jsonschema(schema, files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_yamllint_is_clean(rendered: dict[str, Path], name: str) -> None:
+    files = yaml_files(rendered[name])
+    relative = {p.relative_to(rendered[name]).as_posix() for p in files}
+    assert {
+        ".github/workflows/ci.yml",
+        ".github/dependabot.yml",
+        ".pre-commit-config.yaml",
+        ".github/actions/setup-project/action.yml",
+    } <= relative
+    result = yamllint(files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_shellcheck_is_clean_on_every_run_script(rendered: dict[str, Path], name: str, tmp_path: Path) -> None:
+    project = rendered[name]
+    files = workflows(project) + actions(project)
+    assert sum(1 for path in files for _ in run_scripts(path)) >= 5
+    problems = shellcheck_problems(files, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
+def test_template_pins_each_action_once() -> None:
+    pins = template_pins()
+    assert {"actions/checkout", "actions/setup-python", "actions/cache", "actions/create-github-app-token"} <= set(pins)
+    assert all(len(pairs) == 1 for pairs in pins.values()), pins
+    # Also the lines no option set renders: every remote uses: in the source is a full pin.
+    for path in [*TEMPLATE.rglob("*"), *(ROOT / ".github").rglob("*")]:
+        if path.is_file() and path.suffix in {".yml", ".yaml"}:
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if (match := USES_LINE.match(line)) and not LOCAL_ACTION.match(match["ref"]):
+                    assert PIN.match(match["ref"]) and PIN_COMMENT.match(match["rest"]), f"{path}:{number}: {line}"
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_structure_that_no_tool_checks(rendered: dict[str, Path], name: str) -> None:
+    project, pins = rendered[name], template_pins()
+    problems = []
+    for path in workflows(project):
+        problems += pin_problems(path, pins) + secret_problems(path) + workflow_problems(path)
+    for path in actions(project):
+        problems += pin_problems(path, pins) + secret_problems(path) + action_problems(path)
+    problems += secret_problems(project / ".github" / "dependabot.yml")
+    assert not problems, f"{name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_every_job_hands_the_setup_action_only_its_own_auth_inputs(rendered: dict[str, Path], name: str) -> None:
+    project = rendered[name]
+    declared = set(load(actions(project)[0])["inputs"])
+    for path in workflows(project):
+        for where, step, _ in steps_of(path):
+            if SETUP_ACTION.match(step.get("uses", "")):
+                given = set(step.get("with") or {})
+                assert "python-version" in given and given <= declared, f"{where}: {given - declared}"
+                assert step["uses"].startswith("./"), f"{where}: every runner resolves ./ (not $/)"
+
+
+def test_dependabot_and_renovate_configs_follow_the_update_bot(rendered: dict[str, Path]) -> None:
+    for name, overrides in OPTION_SETS.items():
+        answers, project = answers_for(overrides), rendered[name]
+        config = load(project / ".github" / "dependabot.yml")
+        ecosystems = {update["package-ecosystem"]: update for update in config["updates"]}
+        actions_update = ecosystems["github-actions"]
+        assert actions_update["directories"] == ["/", "/.github/actions/*"], name
+        assert actions_update["cooldown"]["default-days"] >= 3, name
+        if answers["update_bot"] == "dependabot":
+            registry = config["registries"]["private-git"]
+            assert registry == {
+                "type": "git",
+                "url": f"https://{answers['github_host']}",
+                "username": "x-access-token",
+                "password": f"${{{{ secrets.{answers['token_secret_name']} }}}}",
+            }, name
+            assert ecosystems["pip"]["registries"] == ["private-git"], name
+            assert ecosystems["pip"]["cooldown"]["default-days"] >= 1, name
+        else:
+            assert "registries" not in config and set(ecosystems) == {"github-actions"}, name
+        if answers["update_bot"] == "renovate":
+            renovate = json.loads((project / "renovate.json").read_text())
+            # Dependabot owns the actions; two bots bumping the same pins would fight.
+            assert renovate["github-actions"] == {"enabled": False}, name
+
+
+# ----------------------------------------------------------------------------- the checkers can fail
+
+
+def test_zizmor_fails_an_unpinned_action(tmp_path: Path) -> None:
+    workflow_dir = tmp_path / ".github" / "workflows"
+    workflow_dir.mkdir(parents=True)
+    (workflow_dir / "ci.yml").write_text((BAD / "unpinned-action.yml").read_text())
+    findings, audited = zizmor(tmp_path)
+    assert audited and "unpinned-uses" in {f["ident"] for f in findings}, describe(findings)
+
+
+def test_schemas_fail_a_malformed_workflow() -> None:
+    for schema in ("vendor.github-workflows", "custom.github-workflows-require-timeout"):
+        result = check_jsonschema(schema, [BAD / "schema-violation.yml"])
+        assert result.returncode == 1 and "schema-violation.yml" in result.stdout, (schema, result.stdout)
+
+
+def test_yamllint_fails_a_badly_formatted_workflow() -> None:
+    result = yamllint([BAD / "yamllint-violation.yml"])
+    assert result.returncode == 1 and "yamllint-violation.yml" in result.stdout, result.stdout + result.stderr
+
+
+def test_shellcheck_fails_a_bad_script(tmp_path: Path) -> None:
+    problems = shellcheck_problems([BAD / "shellcheck-violation.yml"], tmp_path)
+    assert any("SC2086" in problem for problem in problems), problems
+
+
+def test_structure_check_fails_expressions_in_run_and_misplaced_secrets() -> None:
+    path = BAD / "expression-in-run.yml"
+    problems = workflow_problems(path) + secret_problems(path) + pin_problems(path, template_pins())
+    text = "\n".join(problems)
+    for expected in (
+        "an expression inside run:",
+        "env.ORG_TOKEN",
+        "top-level permissions",
+        "no timeout-minutes",
+        "persist-credentials",
+        "not pinned",
+        "contents: write",
+    ):
+        assert expected in text, f"{expected!r} not reported:\n{text}"
