@@ -14,8 +14,11 @@ import keyword
 import re
 import sys
 import unicodedata
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2.ext import Extension
@@ -40,29 +43,55 @@ class Question:
 QUESTIONS = (
     Question("project_name", "Example Service", "Human-readable project name", "Billing Service"),
     Question(
-        "project_slug", None, "Repository and distribution name", "billing-service",
+        "project_slug",
+        None,
+        "Repository and distribution name",
+        "billing-service",
         derived_from=("project_name", "slug_of"),
     ),
     Question(
-        "package_name", None, "Python import name", "billing_service",
+        "package_name",
+        None,
+        "Python import name",
+        "billing_service",
         derived_from=("project_slug", "package_of"),
     ),
-    Question("description", "A Python service of the example organization.", "One-line description", "Computes invoices."),
+    Question(
+        "description", "A Python service of the example organization.", "One-line description", "Computes invoices."
+    ),
     Question("author_name", "Example Team", "Author or owning team", "Platform Team"),
     Question("author_email", "team@example.com", "Contact email", "platform@example.com"),
-    Question("github_host", "github.com", "GitHub host: github.com or a GitHub Enterprise Server host[:port]", "github.example.com"),
+    Question(
+        "github_host",
+        "github.com",
+        "GitHub host: github.com or a GitHub Enterprise Server host[:port]",
+        "github.example.com",
+    ),
     Question("github_org", "example-org", "GitHub organization that owns the private repositories", "acme-corp"),
     Question(
-        "private_dependencies", "example-core@v1.2.0, example-utils@v0.3.1",
+        "private_dependencies",
+        "example-core@v1.2.0, example-utils@v0.3.1",
         "Private repositories to depend on: [org/]repo@ref, comma-separated (ref: tag, branch or commit); may be empty",
         "core-lib@v1.2.0, other-org/tools@main",
     ),
     Question("git_auth", "token", "How CI reaches the private repositories", "token", choices=GIT_AUTH_MODES),
-    Question("token_secret_name", "POETRY_GIT_TOKEN", "Org secret holding the token (token and poetry-http-basic modes)", "ORG_READ_TOKEN"),
-    Question("python_version", "3.11", "Lowest supported Python; CI tests it and every newer one", "3.12", choices=SUPPORTED_PYTHONS),
+    Question(
+        "token_secret_name",
+        "POETRY_GIT_TOKEN",
+        "Org secret holding the token (token and poetry-http-basic modes)",
+        "ORG_READ_TOKEN",
+    ),
+    Question(
+        "python_version",
+        "3.11",
+        "Lowest supported Python; CI tests it and every newer one",
+        "3.12",
+        choices=SUPPORTED_PYTHONS,
+    ),
     Question("poetry_version", "2.5.1", "Poetry version that CI and the docs pin", "2.5.1"),
     Question(
-        "package_index_url", "",
+        "package_index_url",
+        "",
         "Internal PyPI mirror (simple API) used as Poetry's primary source; empty for PyPI",
         "https://nexus.example.com/repository/pypi/simple",
     ),
@@ -70,7 +99,9 @@ QUESTIONS = (
     Question("license", "Proprietary", "License of the generated project", "MIT", choices=LICENSES),
     Question("release_workflow", True, "Add a workflow that publishes a GitHub release on v* tags?", "true"),
     Question("update_bot", "renovate", "Bot that keeps dependency pins fresh", "renovate", choices=UPDATE_BOTS),
-    Question("template_update_workflow", False, "Add a scheduled workflow that opens template-update pull requests?", "false"),
+    Question(
+        "template_update_workflow", False, "Add a scheduled workflow that opens template-update pull requests?", "false"
+    ),
 )
 
 QUESTION_NAMES = tuple(q.name for q in QUESTIONS)
@@ -144,17 +175,29 @@ def host_without_port(host: str) -> str:
 
 
 # --- validation -----------------------------------------------------------------------
+# Each rule returns None for a good value, or a reason saying what is wrong and what is
+# allowed; `answer_error` adds the question, the value and an example of a good value.
 
 COMMIT_RE = re.compile(r"[0-9a-f]{7,40}")
-VERSION_TAG_RE = re.compile(r"v?\d+(\.\d+)*([-.]?[A-Za-z0-9]+)*")
+# One alphanumeric per repetition, so a long near-miss cannot backtrack exponentially.
+VERSION_TAG_RE = re.compile(r"v?\d[A-Za-z0-9]*([-.][A-Za-z0-9]+)*")
 SLUG_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*")
+PACKAGE_RE = re.compile(r"_*[a-z][a-z0-9_]*")
 ORG_RE = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9])*")
 REPO_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
 HOST_LABEL_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?")
-EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+PORT_RE = re.compile(r"[1-9][0-9]{0,4}")
+EMAIL_LOCAL_RE = re.compile(r"[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*")
 SECRET_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-POETRY_VERSION_RE = re.compile(r"2\.\d+\.\d+")
+POETRY_VERSION_RE = re.compile(r"2\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 FORBIDDEN_REF_CHARS = set(" ~^:?*[\\")
+# Modules of some supported Python that the Python running the template may lack (added in
+# 3.14, removed in 3.12 and 3.13): a package of that name would shadow them there.
+OTHER_STDLIB_MODULES = frozenset(
+    "annotationlib compression asynchat asyncore distutils imp smtpd aifc audioop cgi cgitb chunk "
+    "crypt imghdr lib2to3 mailcap msilib nis nntplib ossaudiodev pipes sndhdr spwd sunau telnetlib "
+    "uu xdrlib".split()
+)
 
 
 def _entries(text: str) -> list[str]:
@@ -163,10 +206,10 @@ def _entries(text: str) -> list[str]:
 
 def _free_text_error(value: str, *, required: bool = True) -> str | None:
     if required and not value.strip():
-        return "it is empty"
+        return "it is empty; write some text"
     bad = [ch for ch in value if not ch.isprintable()]
     if bad:
-        return f"it contains the non-printable character {bad[0]!r}"
+        return f"it contains the non-printable character {bad[0]!r}; use printable characters on one line"
     return None
 
 
@@ -174,33 +217,49 @@ def _slug_error(value: str) -> str | None:
     if len(value) > 100:
         return "it is longer than 100 characters"
     if not SLUG_RE.fullmatch(value):
-        return "use lowercase letters, digits and single hyphens, starting with a letter"
+        return "use lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen"
     return None
 
 
 def _package_error(value: str) -> str | None:
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", value):
-        return "use lowercase letters, digits and underscores, not starting with a digit"
+    if not PACKAGE_RE.fullmatch(value):
+        return "use lowercase letters, digits and underscores, starting with a letter or underscore"
     if keyword.iskeyword(value) or keyword.issoftkeyword(value):
-        return "it is a Python keyword"
-    if value in sys.stdlib_module_names:
-        return "it would shadow the standard-library module of that name"
+        return "it is a Python keyword; choose a name that is not one"
+    if value in sys.stdlib_module_names or value in OTHER_STDLIB_MODULES:
+        return "it would shadow the standard-library module of that name; choose another name"
+    return None
+
+
+def _host_name_error(host: str) -> str | None:
+    labels = host.split(".")
+    if len(host) > 253 or not all(len(label) <= 63 and HOST_LABEL_RE.fullmatch(label) for label in labels):
+        return "dot-separated labels of letters, digits and inner hyphens"
     return None
 
 
 def _email_error(value: str) -> str | None:
-    return None if EMAIL_RE.fullmatch(value) else "it is not an email address like name@example.com"
+    local, at, domain = value.rpartition("@")
+    if (
+        not at
+        or len(value) > 254
+        or not EMAIL_LOCAL_RE.fullmatch(local)
+        or "." not in domain
+        or _host_name_error(domain)
+        or not domain.rsplit(".", 1)[1].isalpha()
+    ):
+        return "write one address like name@example.com (letters, digits and . _ % + - before the @)"
+    return None
 
 
 def _host_error(value: str) -> str | None:
     if "://" in value or "/" in value or "@" in value:
         return "give only the host name (and :port), without scheme, path or credentials"
     host, colon, port = value.partition(":")
-    if colon and not (port.isdigit() and 0 < int(port) < 65536 and port[0] != "0"):
-        return "the port must be a number from 1 to 65535"
-    labels = host.split(".")
-    if len(host) > 253 or not all(HOST_LABEL_RE.fullmatch(label) and len(label) <= 63 for label in labels):
-        return "it is not a host name (letters, digits, hyphens and dots)"
+    if colon and not PORT_RE.fullmatch(port) or colon and int(port) > 65535:
+        return "the port after ':' must be a number from 1 to 65535"
+    if _host_name_error(host):
+        return f"it is not a host name: use {_host_name_error(host)}, optionally followed by :port"
     return None
 
 
@@ -220,20 +279,26 @@ def _repo_error(value: str) -> str | None:
 
 
 def _ref_error(ref: str) -> str | None:
-    """git check-ref-format's rules for one ref name (a commit hash passes them too)."""
+    """git check-ref-format's rules for one ref name, plus git's ban on a leading '-' for
+    branch and tag names (a commit hash passes them too)."""
     if not ref:
-        return "the ref after '@' is empty"
+        return "the ref after '@' is empty; give a tag, branch or commit hash"
     reasons = [
-        (any(ord(ch) < 32 or ord(ch) == 127 or ch in FORBIDDEN_REF_CHARS for ch in ref),
-         "it contains a space, a control character or one of ~ ^ : ? * [ \\"),
+        (
+            any(ord(ch) < 32 or ord(ch) == 127 or ch in FORBIDDEN_REF_CHARS for ch in ref),
+            "it contains a space, a control character or one of ~ ^ : ? * [ \\",
+        ),
         (".." in ref or "@{" in ref or ref == "@", "it contains '..' or '@{', or is '@'"),
+        (ref.startswith("-"), "it starts with '-'"),
         (ref.startswith("/") or ref.endswith("/") or "//" in ref, "it has an empty '/'-separated part"),
-        (ref.endswith(".") or any(part.startswith(".") or part.endswith(".lock") for part in ref.split("/")),
-         "a part starts with '.' or ends with '.lock', or the ref ends with '.'"),
+        (
+            ref.endswith(".") or any(part.startswith(".") or part.endswith(".lock") for part in ref.split("/")),
+            "a '/'-separated part starts with '.' or ends with '.lock', or the ref ends with '.'",
+        ),
     ]
     for failed, reason in reasons:
         if failed:
-            return f"the ref {ref!r} is not a valid git ref name: {reason}"
+            return f"the ref {ref!r} is not a valid git tag, branch or commit: {reason}"
     return None
 
 
@@ -250,7 +315,7 @@ def private_dependencies_error(value: str) -> str | None:
             or _ref_error(ref)
         )
         if problem:
-            return f"entry {entry!r}: {problem}"
+            return f"entry {entry!r}: {problem}; write [org/]repo@ref"
         key = re.sub(r"[-_.]+", "-", repo).lower()
         if key in seen:
             return f"entries {seen[key]!r} and {entry!r} name the same package {key!r}; keep one"
@@ -262,7 +327,7 @@ def _secret_error(value: str) -> str | None:
     if not SECRET_RE.fullmatch(value):
         return "secret names have only letters, digits and underscores and do not start with a digit"
     if value.upper().startswith("GITHUB_"):
-        return "secret names must not start with GITHUB_"
+        return "secret names must not start with GITHUB_, which GitHub reserves"
     return None
 
 
@@ -272,20 +337,26 @@ def _choice_error(choices: tuple[str, ...]) -> Callable[[str], str | None]:
 
 def _poetry_version_error(value: str) -> str | None:
     if not POETRY_VERSION_RE.fullmatch(value):
-        return "this template supports Poetry 2 releases, written as 2.MINOR.PATCH"
+        return "this template supports Poetry 2 releases (2.0.0 up to, not including, 3.0.0), written as 2.MINOR.PATCH"
     return None
 
 
 def _index_url_error(value: str) -> str | None:
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        return "it must be a plain https:// URL without spaces"
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:
+        return "it must be a plain https:// URL"
+    if parts.scheme != "https" or not hostname:
         return "it must be an https:// URL"
-    if parts.username or parts.password or "@" in parts.netloc:
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         return "it must not contain credentials; CI passes them from secrets"
-    if parts.query or parts.fragment or any(ch.isspace() or not ch.isprintable() for ch in value):
-        return "it must be a plain URL without query, fragment or spaces"
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        return "it must be a plain https:// URL without query or fragment"
     return None
 
 
@@ -293,8 +364,18 @@ def _bool_error(value: Any) -> str | None:
     return None if isinstance(value, bool) or str(value).lower() in BOOL_WORDS else "answer yes or no"
 
 
-BOOL_WORDS = {"true": True, "yes": True, "y": True, "1": True, "on": True,
-              "false": False, "no": False, "n": False, "0": False, "off": False}
+BOOL_WORDS = {
+    "true": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "on": True,
+    "false": False,
+    "no": False,
+    "n": False,
+    "0": False,
+    "off": False,
+}
 
 RULES: dict[str, Callable[..., str | None]] = {
     "project_name": _free_text_error,
@@ -317,6 +398,7 @@ RULES: dict[str, Callable[..., str | None]] = {
     "update_bot": _choice_error(UPDATE_BOTS),
     "template_update_workflow": _bool_error,
 }
+FREE_TEXT_QUESTIONS = ("project_name", "description", "author_name")
 
 
 def answer_error(name: str, value: Any) -> str:
@@ -357,11 +439,53 @@ def as_bool(value: Any) -> bool:
     return value if isinstance(value, bool) else BOOL_WORDS.get(str(value).lower(), False)
 
 
+# The template's own Jinja defaults (as write_question_files.py writes them into cookiecutter.json)
+# and the name of the project directory: the only answer-side sources cookiecutter must compile.
+DERIVED_DEFAULTS = frozenset(
+    f"{{{{ cookiecutter.{q.derived_from[0]} | {q.derived_from[1]} }}}}" for q in QUESTIONS if q.derived_from
+)
+PROJECT_DIR = "{{cookiecutter.project_slug}}"
+
+
+def _project_dir_name(slug: Any) -> str:
+    """The slug, or for an invalid one a fresh placeholder the failing pre-generation hook removes."""
+    return str(slug) if not answer_error("project_slug", slug) else f".invalid-project-slug-{uuid.uuid4().hex}"
+
+
+def _treat_answers_as_data(environment: Any) -> None:
+    """Make cookiecutter take answers literally, as copier does.
+
+    cookiecutter renders every answer given with --no-input, extra_context or a user config as a
+    Jinja template (cookiecutter.prompt.render_variable), before any hook runs: `{{ 7*7 }}` would
+    become 49 and an attribute chain could run a shell command. While prompting, only the
+    template's derived defaults are compiled here; every other string renders as itself. The
+    caller's module is the only sign of an answer that cookiecutter gives.
+
+    cookiecutter also creates the project directory from the slug before the pre-generation hook
+    validates it, so a slug like `a/b` would leave `a/` behind; an invalid slug names a fresh
+    placeholder directory instead, which cookiecutter deletes when the hook fails.
+    """
+    compile_string = environment.from_string
+
+    def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        caller = sys._getframe(1).f_globals.get("__name__")
+        if caller == "cookiecutter.prompt" and source not in DERIVED_DEFAULTS:
+            return compile_string("{{ literal }}", {"literal": source})
+        if caller == "cookiecutter.generate" and source == PROJECT_DIR:
+            source = "{{ cookiecutter.project_slug | _project_dir_name }}"
+        return compile_string(source, globals, template_class)
+
+    environment.filters["_project_dir_name"] = _project_dir_name
+    environment.from_string = from_string
+
+
 class RulesExtension(Extension):
     """Exposes the derived values to both engines' Jinja environments."""
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
+        if type(environment).__module__.startswith("cookiecutter."):
+            _treat_answers_as_data(environment)
         environment.filters.update(
             slug_of=slug_of,
             package_of=package_of,
@@ -375,4 +499,6 @@ class RulesExtension(Extension):
             parse_private_dependencies=parse_private_dependencies,
             poetry_repository_names=poetry_repository_names,
             supported_pythons=SUPPORTED_PYTHONS,
+            # Where this module lives: cruft gives hooks no `_repo_dir`, so the hook finds it here.
+            rules_dir=str(Path(__file__).resolve().parent),
         )
