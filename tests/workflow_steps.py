@@ -1,0 +1,341 @@
+"""Run a rendered composite action's steps the way a GitHub runner would, on this machine.
+
+Only what the setup action needs: `${{ }}` expressions over inputs, secrets, vars, step outputs
+and runner values; simple `if:` conditions; `run:` steps with GitHub's bash invocation;
+GITHUB_ENV / GITHUB_OUTPUT / GITHUB_PATH files; `uses:` steps handled by the caller. Anything
+else (an unknown expression, input, action or step name) raises, so a change to the rendered
+files cannot silently drift away from what the tests run.
+
+    context = Context(workspace=project, runner_temp=tmp, base_env=env,
+                      secrets={"POETRY_GIT_TOKEN": token}, vars={},
+                      uses={"actions/setup-python": None}, skip={"Install Poetry"})
+    inputs = setup_inputs(project / ".github/workflows/ci.yml", "lint", context)
+    run = ActionRun(project / ".github/actions/setup-project/action.yml", inputs, context)
+    run.run(until="Check access to the private dependencies and install")
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+# GitHub's command line for `shell: bash` (the file path is appended).
+BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
+
+
+class WorkflowError(AssertionError):
+    """The rendered files use something this runner does not understand, or misuse it."""
+
+
+UsesHandler = Callable[[dict[str, str]], dict[str, str]]
+
+
+@dataclass
+class Context:
+    workspace: Path
+    runner_temp: Path
+    base_env: dict[str, str]
+    secrets: dict[str, str] = field(default_factory=dict)
+    vars: dict[str, str] = field(default_factory=dict)
+    # Action name (before '@') -> None to skip it, or a handler taking its resolved `with:` and
+    # returning its outputs. An action not listed is an error.
+    uses: dict[str, UsesHandler | None] = field(default_factory=dict)
+    skip: set[str] = field(default_factory=set)  # names of steps not to run
+    extra: dict[str, str] = field(default_factory=dict)  # further exact expressions, e.g. matrix.*
+    step_timeout: float = 600
+
+
+@dataclass
+class StepResult:
+    name: str
+    outcome: str  # success, failure, skipped
+    returncode: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    seconds: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def _lookup(expression: str, values: dict[str, dict[str, str]], extra: dict[str, str]) -> str:
+    if expression in extra:
+        return extra[expression]
+    context, _, rest = expression.partition(".")
+    if context in values and rest in values[context]:
+        return values[context][rest]
+    raise WorkflowError(f"unknown expression ${{{{ {expression} }}}}")
+
+
+def substitute(text: str, lookup: Callable[[str], str]) -> str:
+    return EXPRESSION.sub(lambda match: lookup(match[1].strip()), text)
+
+
+_TOKEN = re.compile(r"\s*(\(|\)|&&|\|\||==|!=|!|'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_.-]*(?:\(\))?)")
+
+
+def evaluate_condition(condition: str, lookup: Callable[[str], str], failed: bool) -> bool:
+    """`if:` with literals, context values, ==, !=, !, &&, ||, parentheses and the status functions."""
+    text = condition.strip()
+    if text.startswith("${{") and text.endswith("}}"):
+        text = text[3:-2]
+    tokens, position = [], 0
+    while position < len(text.rstrip()):
+        match = _TOKEN.match(text, position)
+        if not match:
+            raise WorkflowError(f"cannot read the condition {condition!r} at {text[position:]!r}")
+        tokens.append(match[1])
+        position = match.end()
+    tokens.append("")
+    index = 0
+
+    def take() -> str:
+        nonlocal index
+        index += 1
+        return tokens[index - 1]
+
+    def primary() -> Any:
+        token = take()
+        if token == "(":
+            value = disjunction()
+            if take() != ")":
+                raise WorkflowError(f"unbalanced parentheses in {condition!r}")
+            return value
+        if token.startswith("'"):
+            return token[1:-1].replace("''", "'")
+        functions = {"always()": True, "success()": not failed, "failure()": failed, "cancelled()": False}
+        if token in functions:
+            return functions[token]
+        if token in ("true", "false"):
+            return token == "true"
+        if not token or token in ("&&", "||", "==", "!=", ")"):
+            raise WorkflowError(f"cannot read the condition {condition!r}")
+        return lookup(token)
+
+    def comparison() -> Any:
+        if tokens[index] == "!":
+            take()
+            return not comparison()
+        left = primary()
+        if tokens[index] in ("==", "!="):
+            operator, right = take(), primary()
+            same = str(left).lower() == str(right).lower()  # GitHub compares strings ignoring case
+            return same if operator == "==" else not same
+        return left
+
+    def conjunction() -> Any:
+        value = comparison()
+        while tokens[index] == "&&":
+            take()
+            right = comparison()
+            value = value and right
+        return value
+
+    def disjunction() -> Any:
+        value = conjunction()
+        while tokens[index] == "||":
+            take()
+            right = conjunction()
+            value = value or right
+        return value
+
+    result = disjunction()
+    if tokens[index] != "":
+        raise WorkflowError(f"cannot read the condition {condition!r}")
+    uses_status = any(token in ("always()", "failure()", "cancelled()", "success()") for token in tokens)
+    return bool(result) and (uses_status or not failed)
+
+
+def setup_inputs(
+    workflow: Path, job: str, context: Context, action: str = ".github/actions/setup-project",
+) -> dict[str, str]:
+    """The `with:` a job gives a local action, expressions resolved in the workflow's context.
+
+    The action is this repository's (`./path` from the checkout, or `$/path`).
+    """
+    document = yaml.safe_load(workflow.read_text())
+    steps = [step for step in document["jobs"][job]["steps"] if step.get("uses") in (f"./{action}", f"$/{action}")]
+    if len(steps) != 1:
+        raise WorkflowError(f"job {job} uses {action} {len(steps)} times, expected once")
+    values = {"secrets": context.secrets, "vars": context.vars}
+    return {
+        name: substitute(str(value), lambda expression: _lookup(expression, values, context.extra))
+        for name, value in (steps[0].get("with") or {}).items()
+    }
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    """NAME=value lines and NAME<<DELIMITER blocks, as the runner reads GITHUB_ENV and GITHUB_OUTPUT."""
+    values: dict[str, str] = {}
+    lines = path.read_text().splitlines() if path.exists() else []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            block = []
+            while index < len(lines) and lines[index] != delimiter:
+                block.append(lines[index])
+                index += 1
+            index += 1
+            values[name] = "\n".join(block)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            values[name] = value
+        elif line.strip():
+            raise WorkflowError(f"cannot read {path.name} line {line!r}")
+    return values
+
+
+class ActionRun:
+    """One run of a composite action: its steps in order, with the runner's bookkeeping."""
+
+    def __init__(self, action: Path, inputs: dict[str, str], context: Context) -> None:
+        self.context = context
+        document = yaml.safe_load(action.read_text())
+        if document["runs"]["using"] != "composite":
+            raise WorkflowError(f"{action} is not a composite action")
+        declared = document.get("inputs") or {}
+        unexpected = set(inputs) - set(declared)
+        if unexpected:
+            raise WorkflowError(f"{action} has no inputs named {sorted(unexpected)}")
+        self.inputs = {}
+        for name, spec in declared.items():
+            spec = spec or {}
+            if name not in inputs and spec.get("required"):
+                raise WorkflowError(f"the required input {name} is not given")
+            self.inputs[name] = inputs.get(name, str(spec.get("default", "")))
+        self.steps: list[dict[str, Any]] = document["runs"]["steps"]
+        names = {step.get("name") for step in self.steps}
+        missing = context.skip - names
+        if missing:
+            raise WorkflowError(f"steps to skip are not in {action.name}: {sorted(missing)}")
+        self.outputs: dict[str, dict[str, str]] = {step["id"]: {} for step in self.steps if "id" in step}
+        self.results: list[StepResult] = []
+        self.github_env: dict[str, str] = {}
+        self.github_path: list[str] = []
+        self.failed = False
+        self._next = 0
+        context.runner_temp.mkdir(parents=True, exist_ok=True)
+
+    # --- expressions ---
+
+    def lookup(self, expression: str) -> str:
+        values = {
+            "inputs": self.inputs,
+            "secrets": self.context.secrets,
+            "vars": self.context.vars,
+            "runner": {"temp": str(self.context.runner_temp), "os": "Linux", "arch": "X64"},
+            "github": {"workspace": str(self.context.workspace)},
+        }
+        match = re.fullmatch(r"steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)", expression)
+        if match:
+            if match[1] not in self.outputs:
+                raise WorkflowError(f"no step has the id {match[1]}")
+            return self.outputs[match[1]].get(match[2], "")  # a skipped step's outputs are empty
+        return _lookup(expression, values, self.context.extra)
+
+    def resolve(self, text: Any) -> str:
+        return substitute(str(text), self.lookup)
+
+    def step(self, name: str) -> dict[str, Any]:
+        found = [step for step in self.steps if step.get("name") == name]
+        if len(found) != 1:
+            raise WorkflowError(f"expected one step named {name!r}, found {len(found)}")
+        return found[0]
+
+    def env_for(self, step: dict[str, Any]) -> dict[str, str]:
+        """The environment the runner gives this step's processes."""
+        env = dict(self.context.base_env)
+        env.update(
+            CI="true", GITHUB_ACTIONS="true",
+            RUNNER_TEMP=str(self.context.runner_temp), RUNNER_OS="Linux",
+            GITHUB_WORKSPACE=str(self.context.workspace),
+        )
+        if self.github_path:
+            env["PATH"] = ":".join([*reversed(self.github_path), env.get("PATH", "")])
+        env.update(self.github_env)
+        for name, value in (step.get("env") or {}).items():
+            env[name] = self.resolve(value)
+        return env
+
+    # --- running ---
+
+    def run(self, until: str | None = None) -> list[StepResult]:
+        """Run the remaining steps, stopping before the step named `until` (when given)."""
+        if until is not None:
+            self.step(until)
+        while self._next < len(self.steps):
+            step = self.steps[self._next]
+            if until is not None and step.get("name") == until:
+                break
+            self._next += 1
+            self.results.append(self._run_step(step))
+        return self.results
+
+    def result(self, name: str) -> StepResult:
+        found = [result for result in self.results if result.name == name]
+        if len(found) != 1:
+            raise WorkflowError(f"step {name!r} ran {len(found)} times")
+        return found[0]
+
+    def _run_step(self, step: dict[str, Any]) -> StepResult:
+        name = step.get("name") or step.get("uses") or step.get("run", "")[:40]
+        if not evaluate_condition(str(step.get("if", "success()")), self.lookup, self.failed):
+            return StepResult(name, "skipped")
+        if name in self.context.skip:
+            return StepResult(name, "skipped")
+        started = time.monotonic()
+        if "uses" in step:
+            action = step["uses"].split("@", 1)[0]
+            if action not in self.context.uses:
+                raise WorkflowError(f"no handler for the action {step['uses']}")
+            handler = self.context.uses[action]
+            if handler is None:
+                return StepResult(name, "skipped")
+            outputs = handler({key: self.resolve(value) for key, value in (step.get("with") or {}).items()})
+            if "id" in step:
+                self.outputs[step["id"]] = dict(outputs)
+            return StepResult(name, "success", 0, seconds=time.monotonic() - started, outputs=dict(outputs))
+        if step.get("shell") != "bash":
+            raise WorkflowError(f"step {name!r}: only `shell: bash` run steps are supported")
+        result = self._run_script(name, step)
+        result.seconds = time.monotonic() - started
+        if result.outcome == "failure":
+            self.failed = True
+        return result
+
+    def _run_script(self, name: str, step: dict[str, Any]) -> StepResult:
+        temp = self.context.runner_temp
+        files = {key: temp / f"{key.lower()}_{self._next}" for key in ("GITHUB_ENV", "GITHUB_OUTPUT", "GITHUB_PATH")}
+        for path in files.values():
+            path.write_text("")
+        script = temp / f"step_{self._next}.sh"
+        script.write_text(self.resolve(step["run"]))
+        env = self.env_for(step)
+        env.update({key: str(path) for key, path in files.items()})
+        try:
+            process = subprocess.run([*BASH, str(script)], cwd=self.context.workspace, env=env,
+                                     capture_output=True, text=True, timeout=self.context.step_timeout,
+                                     stdin=subprocess.DEVNULL)
+            self.github_env.update(_read_env_file(files["GITHUB_ENV"]))
+            outputs = _read_env_file(files["GITHUB_OUTPUT"])
+            self.github_path += [line for line in files["GITHUB_PATH"].read_text().splitlines() if line]
+        finally:
+            for path in (*files.values(), script):
+                path.unlink(missing_ok=True)
+        if "id" in step:
+            self.outputs[step["id"]] = outputs
+        outcome = "success" if process.returncode == 0 else "failure"
+        return StepResult(name, outcome, process.returncode, process.stdout, process.stderr, outputs=outputs)
