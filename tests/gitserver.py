@@ -56,9 +56,12 @@ def git_env() -> dict[str, str]:
     """git for building the fixture repositories: no user or system config leaks in."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
     env.update(
-        GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1",
-        GIT_AUTHOR_NAME="Acme", GIT_AUTHOR_EMAIL="dev@acme.test",
-        GIT_COMMITTER_NAME="Acme", GIT_COMMITTER_EMAIL="dev@acme.test",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="Acme",
+        GIT_AUTHOR_EMAIL="dev@acme.test",
+        GIT_COMMITTER_NAME="Acme",
+        GIT_COMMITTER_EMAIL="dev@acme.test",
     )
     return env
 
@@ -68,8 +71,11 @@ def git_env() -> dict[str, str]:
 
 def system_ca_file() -> Path:
     """The CA bundle this machine trusts, so tools still reach the package index."""
-    candidates = [os.environ.get("SSL_CERT_FILE"), ssl.get_default_verify_paths().cafile,
-                  ssl.get_default_verify_paths().openssl_cafile]
+    candidates = [
+        os.environ.get("SSL_CERT_FILE"),
+        ssl.get_default_verify_paths().cafile,
+        ssl.get_default_verify_paths().openssl_cafile,
+    ]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
@@ -91,13 +97,28 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path, Path]:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Acme test CA")])
     ca_cert = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name)
-        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(validity[0]).not_valid_after(validity[1])
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(validity[0])
+        .not_valid_after(validity[1])
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -105,23 +126,27 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path, Path]:
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(validity[0]).not_valid_after(validity[1])
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(validity[0])
+        .not_valid_after(validity[1])
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     directory.mkdir(parents=True, exist_ok=True)
-    ca_file, cert_file, key_file, bundle = (directory / name for name in
-                                            ("ca.pem", "server.pem", "server-key.pem", "ca-bundle.pem"))
+    ca_file, cert_file, key_file, bundle = (
+        directory / name for name in ("ca.pem", "server.pem", "server-key.pem", "ca-bundle.pem")
+    )
     ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
     ca_file.write_bytes(ca_pem)
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     key_file.chmod(0o600)
     bundle.write_bytes(system_ca_file().read_bytes().rstrip(b"\n") + b"\n" + ca_pem)
     return ca_file, cert_file, key_file, bundle
@@ -151,9 +176,13 @@ def make_repository(bare: Path, files: dict[str, str], tag: str = TAG) -> None:
         (work / relative).parent.mkdir(parents=True, exist_ok=True)
         (work / relative).write_text(text)
     env = git_env()
-    for command in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"],
-                    ["git", "commit", "-q", "-m", "Release"], ["git", "tag", tag],
-                    ["git", "clone", "-q", "--bare", str(work), str(bare)]):
+    for command in (
+        ["git", "init", "-q", "-b", "main"],
+        ["git", "add", "-A"],
+        ["git", "commit", "-q", "-m", "Release"],
+        ["git", "tag", tag],
+        ["git", "clone", "-q", "--bare", str(work), str(bare)],
+    ):
         subprocess.run(command, cwd=work, env=env, check=True, capture_output=True)
     shutil.rmtree(work)
 
@@ -353,11 +382,14 @@ class GitServer:
         org = self.root / self.org
         org.mkdir(parents=True, exist_ok=True)
         make_repository(org / "core-lib.git", _package("core-lib", 'VALUE = "core 1.0.0"\n'))
-        make_repository(org / "app-lib.git", _package(
-            "app-lib",
-            "from core_lib import VALUE\n\n\ndef describe() -> str:\n    return f\"app 1.0.0 on {VALUE}\"\n",
-            f'core-lib = {{ git = "{self.url("core-lib")}", tag = "{TAG}" }}\n',
-        ))
+        make_repository(
+            org / "app-lib.git",
+            _package(
+                "app-lib",
+                'from core_lib import VALUE\n\n\ndef describe() -> str:\n    return f"app 1.0.0 on {VALUE}"\n',
+                f'core-lib = {{ git = "{self.url("core-lib")}", tag = "{TAG}" }}\n',
+            ),
+        )
         make_repository(org / "secret-lib.git", _package("secret-lib", 'VALUE = "secret"\n'))
 
     def stop(self) -> None:
@@ -384,7 +416,7 @@ def free_port() -> int:
 
 # The forced command of the deploy key: serve git-upload-pack for the repositories the key may
 # read, from the server's root, whatever path the client asked for; anything else is refused.
-FORCED_COMMAND = r'''
+FORCED_COMMAND = r"""
 import os, re, shlex, sys
 root, allowed = sys.argv[1], set(sys.argv[2].split(","))
 words = shlex.split(os.environ.get("SSH_ORIGINAL_COMMAND", ""))
@@ -394,7 +426,7 @@ if not match or match[1] not in allowed:
     sys.stderr.write("ERROR: Repository not found.\n")
     sys.exit(1)
 os.execvp("git", ["git", "upload-pack", "--strict", os.path.join(root, match[1] + ".git")])
-'''
+"""
 
 
 class SshGitServer:
@@ -422,15 +454,19 @@ class SshGitServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         host_key = self.workdir / "host_ed25519"
         for key in (host_key, self.client_key):
-            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", key.name, "-f", str(key)],
-                           check=True, capture_output=True)
+            subprocess.run(
+                ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", key.name, "-f", str(key)],
+                check=True,
+                capture_output=True,
+            )
         forced = self.workdir / "serve_git.py"
         forced.write_text(FORCED_COMMAND)
         allowed = ",".join(sorted(self.git.readable(self.git.token)))
         command = shlex.join([sys.executable, str(forced), str(self.git.root), allowed])
         authorized = self.workdir / "authorized_keys"
         authorized.write_text(
-            f'command="{command}",restrict {self.client_key.with_suffix(".pub").read_text().strip()}\n')
+            f'command="{command}",restrict {self.client_key.with_suffix(".pub").read_text().strip()}\n'
+        )
         authorized.chmod(0o600)
         if os.geteuid() == 0:
             # sshd started by root needs its privilege-separation directory (systemd makes it on hosts).
@@ -438,24 +474,29 @@ class SshGitServer:
         for _attempt in range(5):
             self.port = free_port()
             config = self.workdir / "sshd_config"
-            config.write_text("\n".join([
-                f"ListenAddress 127.0.0.1:{self.port}",
-                f"HostKey {host_key}",
-                f"AuthorizedKeysFile {authorized}",
-                f"PidFile {self.workdir / 'sshd.pid'}",
-                f"AllowUsers {self.user}",
-                "AuthenticationMethods publickey",
-                "PasswordAuthentication no",
-                "KbdInteractiveAuthentication no",
-                "PermitRootLogin prohibit-password",
-                "UsePAM no",
-                "StrictModes no",  # the pytest temp tree's permissions are not a home directory's
-                "AcceptEnv GIT_PROTOCOL",
-                "LogLevel ERROR",
-                "",
-            ]))
-            self._process = subprocess.Popen([self.sshd, "-D", "-e", "-f", str(config)],
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            config.write_text(
+                "\n".join(
+                    [
+                        f"ListenAddress 127.0.0.1:{self.port}",
+                        f"HostKey {host_key}",
+                        f"AuthorizedKeysFile {authorized}",
+                        f"PidFile {self.workdir / 'sshd.pid'}",
+                        f"AllowUsers {self.user}",
+                        "AuthenticationMethods publickey",
+                        "PasswordAuthentication no",
+                        "KbdInteractiveAuthentication no",
+                        "PermitRootLogin prohibit-password",
+                        "UsePAM no",
+                        "StrictModes no",  # the pytest temp tree's permissions are not a home directory's
+                        "AcceptEnv GIT_PROTOCOL",
+                        "LogLevel ERROR",
+                        "",
+                    ]
+                )
+            )
+            self._process = subprocess.Popen(
+                [self.sshd, "-D", "-e", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
             if self._wait_listening():
                 break
             self.stop()

@@ -71,8 +71,15 @@ class Newcomer:
     readme: str
 
     def sh(self, line: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(["bash", "-c", line], cwd=self.project, env=self.env, input=stdin,
-                                capture_output=True, text=True, timeout=600)
+        result = subprocess.run(
+            ["bash", "-c", line],
+            cwd=self.project,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"{line} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
         return result
@@ -98,10 +105,16 @@ class Newcomer:
 
 
 def newcomer(tmp_path: Path, server: GitServer, dependencies: str = DEPENDENCIES) -> Newcomer:
-    project = render_cookiecutter(tmp_path / "checkout", {
-        "project_name": "Onboarding Check", "github_host": server.host, "github_org": server.org,
-        "private_dependencies": dependencies, "package_index_url": package_index_url(),
-    })
+    project = render_cookiecutter(
+        tmp_path / "checkout",
+        {
+            "project_name": "Onboarding Check",
+            "github_host": server.host,
+            "github_org": server.org,
+            "private_dependencies": dependencies,
+            "package_index_url": package_index_url(),
+        },
+    )
     home = tmp_path / "home"
     home.mkdir()
     # The test CA stands in for a company CA; XDG_CACHE_HOME pins the credential cache's socket
@@ -117,8 +130,11 @@ def secret_needles(*tokens: str) -> list[str]:
     """A token as it could leak: raw, or inside a Basic auth header."""
     needles = []
     for token in tokens:
-        needles += [token, base64.b64encode(token.encode()).decode(),
-                    base64.b64encode(f"x-access-token:{token}".encode()).decode()]
+        needles += [
+            token,
+            base64.b64encode(token.encode()).decode(),
+            base64.b64encode(f"x-access-token:{token}".encode()).decode(),
+        ]
     return needles
 
 
@@ -215,8 +231,11 @@ def test_check_with_an_unknown_tag_says_the_tag_is_missing(tmp_path: Path, git_s
 
 def files_containing(root: Path, *tokens: str) -> list[Path]:
     needles = [needle.encode() for needle in secret_needles(*tokens)]
-    return [path for path in root.rglob("*") if path.is_file() and not path.is_symlink()
-            and any(needle in path.read_bytes() for needle in needles)]
+    return [
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not path.is_symlink() and any(needle in path.read_bytes() for needle in needles)
+    ]
 
 
 def install_and_import(user: Newcomer) -> str:
@@ -287,8 +306,9 @@ def answer_in_terminal(line: str, user: Newcomer, prompt: bytes, answer: str) ->
     return os.waitstatus_to_exitcode(status), output.decode(errors="replace")
 
 
-def test_readme_ssh_insteadof_gets_a_working_install(tmp_path: Path, git_server: GitServer,
-                                                      ssh_server: SshGitServer) -> None:
+def test_readme_ssh_insteadof_gets_a_working_install(
+    tmp_path: Path, git_server: GitServer, ssh_server: SshGitServer
+) -> None:
     user = newcomer(tmp_path, git_server)
     # What a newcomer already has: a key on their account. The host's key is learnt from the README.
     ssh_dir = user.home / ".ssh"
@@ -298,8 +318,7 @@ def test_readme_ssh_insteadof_gets_a_working_install(tmp_path: Path, git_server:
     key.chmod(0o600)
     known_hosts = ssh_dir / "known_hosts"
     (ssh_dir / "config").write_text(
-        ssh_server.ssh_config()
-        + f"  IdentityFile {key}\n  IdentitiesOnly yes\n  UserKnownHostsFile {known_hosts}\n"
+        ssh_server.ssh_config() + f"  IdentityFile {key}\n  IdentitiesOnly yes\n  UserKnownHostsFile {known_hosts}\n"
     )
     # OpenSSH reads ~/.ssh from the passwd entry, not $HOME, and the git@ of the README's URL beats
     # the config's User; this sshd serves on a free port as the current user. On a real host,
@@ -326,8 +345,9 @@ def test_readme_ssh_insteadof_gets_a_working_install(tmp_path: Path, git_server:
     host_key = tmp_path / "host_key.pub"
     host_key.write_text(ssh_server.known_hosts_line.split(" ", 1)[1] + "\n")
     fingerprint = run(["ssh-keygen", "-lf", str(host_key)], tmp_path, user.env).stdout.split()[1]
-    status, transcript = answer_in_terminal(readme_command(user.readme, "ssh -T git@"), user,
-                                            b"continue connecting (yes/no", "yes")
+    status, transcript = answer_in_terminal(
+        readme_command(user.readme, "ssh -T git@"), user, b"continue connecting (yes/no", "yes"
+    )
     print(f"--- ssh -T (README option C): exit {status}\n{transcript}")
     assert fingerprint in transcript and "Permanently added" in transcript, transcript
     # GitHub greets and exits 1 (no shell); this server's forced command refuses a shell the same way.

@@ -39,8 +39,12 @@ DEPENDENCIES = "app-lib@v1.0.0, core-lib@v1.0.0"
 TOKEN_SECRET = "POETRY_GIT_TOKEN"  # the template's default secret name
 APP_CLIENT_ID = "Iv23liAcmeTestApp"
 APP_PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nnot used: the token step is replaced\n-----END RSA PRIVATE KEY-----"
-MISSING_SECRET = {"token": TOKEN_SECRET, "poetry-http-basic": TOKEN_SECRET,
-                  "github-app": "APP_PRIVATE_KEY", "ssh": "SSH_PRIVATE_KEY"}
+MISSING_SECRET = {
+    "token": TOKEN_SECRET,
+    "poetry-http-basic": TOKEN_SECRET,
+    "github-app": "APP_PRIVATE_KEY",
+    "ssh": "SSH_PRIVATE_KEY",
+}
 
 
 # --- fixtures ---------------------------------------------------------------------------
@@ -107,7 +111,10 @@ class Job:
 
 
 def credentials(
-    mode: str, server: GitServer, ssh: SshGitServer | None, secret: str,
+    mode: str,
+    server: GitServer,
+    ssh: SshGitServer | None,
+    secret: str,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """(secrets, vars) of a repository set up as the README says, for this mode."""
     if mode in ("token", "poetry-http-basic"):
@@ -118,13 +125,29 @@ def credentials(
     return {"SSH_PRIVATE_KEY": secret}, {"SSH_KNOWN_HOSTS": ssh.known_hosts_line}
 
 
-def start_job(tmp_path: Path, server: GitServer, mode: str, *, secret: str, minted_token: str = "",
-              dependencies: str = DEPENDENCIES, ssh: SshGitServer | None = None,
-              poetry_cache: Path | None = None, variables: dict[str, str] | None = None) -> Job:
-    project = render_cookiecutter(tmp_path / "checkout", {
-        "project_name": "Auth Check", "github_host": server.host, "github_org": server.org,
-        "private_dependencies": dependencies, "git_auth": mode, "package_index_url": package_index_url(),
-    })
+def start_job(
+    tmp_path: Path,
+    server: GitServer,
+    mode: str,
+    *,
+    secret: str,
+    minted_token: str = "",
+    dependencies: str = DEPENDENCIES,
+    ssh: SshGitServer | None = None,
+    poetry_cache: Path | None = None,
+    variables: dict[str, str] | None = None,
+) -> Job:
+    project = render_cookiecutter(
+        tmp_path / "checkout",
+        {
+            "project_name": "Auth Check",
+            "github_host": server.host,
+            "github_org": server.org,
+            "private_dependencies": dependencies,
+            "git_auth": mode,
+            "package_index_url": package_index_url(),
+        },
+    )
     home, tools = tmp_path / "home", tmp_path / "bin"
     tools.mkdir()
     if poetry_cache is not None:
@@ -160,8 +183,11 @@ def start_job(tmp_path: Path, server: GitServer, mode: str, *, secret: str, mint
         return {"token": minted_token}
 
     context = Context(
-        workspace=project, runner_temp=tmp_path / "runner-temp", base_env=env,
-        secrets=secrets, vars=variables,
+        workspace=project,
+        runner_temp=tmp_path / "runner-temp",
+        base_env=env,
+        secrets=secrets,
+        vars=variables,
         uses={"actions/setup-python": None, "actions/cache": None, "actions/create-github-app-token": mint_app_token},
         skip={"Install Poetry"},  # pipx is not here; the pinned poetry is already on PATH
     )
@@ -199,7 +225,7 @@ def base64_forms(value: bytes) -> list[bytes]:
     forms = []
     for offset in range(3):
         encoded = base64.b64encode(b"\0" * offset + value)
-        stable = encoded[4 if offset else 0: 4 * ((offset + len(value)) // 3)]
+        stable = encoded[4 if offset else 0 : 4 * ((offset + len(value)) // 3)]
         forms.append(stable)
     return forms
 
@@ -234,13 +260,24 @@ def find_on_disk(root: Path, needles: list[bytes]) -> tuple[list[str], int]:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_ci_steps_lock_and_install_the_private_dependencies(
-    mode: str, git_server: GitServer, tmp_path: Path, request: pytest.FixtureRequest,
-    timings: dict[str, tuple[float, float]], index_downloads: Path,
+    mode: str,
+    git_server: GitServer,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    timings: dict[str, tuple[float, float]],
+    index_downloads: Path,
 ) -> None:
     ssh = request.getfixturevalue("ssh_server") if mode == "ssh" else None
     secret = ssh.private_key if ssh else git_server.token
-    job = start_job(tmp_path, git_server, mode, ssh=ssh, poetry_cache=index_downloads,
-                    secret=APP_PRIVATE_KEY if mode == "github-app" else secret, minted_token=git_server.token)
+    job = start_job(
+        tmp_path,
+        git_server,
+        mode,
+        ssh=ssh,
+        poetry_cache=index_downloads,
+        secret=APP_PRIVATE_KEY if mode == "github-app" else secret,
+        minted_token=git_server.token,
+    )
     git_server.take_requests()
     try:
         job.run.run(until=SETUP_STEP)
@@ -264,8 +301,11 @@ def test_ci_steps_lock_and_install_the_private_dependencies(
     assert re.search(r"^ok +core-lib +reachable", install.stdout, re.M), install.output
     assert job.poetry_commands() == ["lock --no-interaction", "sync --no-interaction"]
     python = job.project / ".venv" / "bin" / "python"
-    imported = run([str(python), "-c", "import app_lib, core_lib; print(app_lib.describe())"], job.project,
-                   tool_env(tmp_path / "home"))
+    imported = run(
+        [str(python), "-c", "import app_lib, core_lib; print(app_lib.describe())"],
+        job.project,
+        tool_env(tmp_path / "home"),
+    )
     assert imported.stdout.strip() == "app 1.0.0 on core 1.0.0"
 
     requests = git_server.take_requests()
@@ -307,7 +347,10 @@ def failed_step(job: Job) -> StepResult:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_missing_secret_names_it_and_explains_forks_and_dependabot(
-    mode: str, git_server: GitServer, tmp_path: Path, request: pytest.FixtureRequest,
+    mode: str,
+    git_server: GitServer,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     ssh = request.getfixturevalue("ssh_server") if mode == "ssh" else None
     job = start_job(tmp_path, git_server, mode, ssh=ssh, secret="", minted_token="")
@@ -328,7 +371,10 @@ def test_missing_secret_names_it_and_explains_forks_and_dependabot(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_wrong_credential_is_reported_as_denied_for_each_dependency(
-    mode: str, git_server: GitServer, tmp_path: Path, request: pytest.FixtureRequest,
+    mode: str,
+    git_server: GitServer,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     ssh = request.getfixturevalue("ssh_server") if mode == "ssh" else None
     wrong = new_token()
@@ -337,8 +383,14 @@ def test_wrong_credential_is_reported_as_denied_for_each_dependency(
         key.parent.mkdir()
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
         wrong = key.read_text()
-    job = start_job(tmp_path, git_server, mode, ssh=ssh, secret=APP_PRIVATE_KEY if mode == "github-app" else wrong,
-                    minted_token=wrong)
+    job = start_job(
+        tmp_path,
+        git_server,
+        mode,
+        ssh=ssh,
+        secret=APP_PRIVATE_KEY if mode == "github-app" else wrong,
+        minted_token=wrong,
+    )
     git_server.take_requests()
     try:
         job.run.run()
@@ -359,12 +411,22 @@ def test_wrong_credential_is_reported_as_denied_for_each_dependency(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_repository_the_credential_cannot_read_is_named_as_not_found(
-    mode: str, git_server: GitServer, tmp_path: Path, request: pytest.FixtureRequest,
+    mode: str,
+    git_server: GitServer,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     ssh = request.getfixturevalue("ssh_server") if mode == "ssh" else None
     secret = ssh.private_key if ssh else git_server.token
-    job = start_job(tmp_path, git_server, mode, ssh=ssh, dependencies=f"{DEPENDENCIES}, secret-lib@v1.0.0",
-                    secret=APP_PRIVATE_KEY if mode == "github-app" else secret, minted_token=git_server.token)
+    job = start_job(
+        tmp_path,
+        git_server,
+        mode,
+        ssh=ssh,
+        dependencies=f"{DEPENDENCIES}, secret-lib@v1.0.0",
+        secret=APP_PRIVATE_KEY if mode == "github-app" else secret,
+        minted_token=git_server.token,
+    )
     try:
         job.run.run()
     finally:
@@ -380,18 +442,30 @@ def test_repository_the_credential_cannot_read_is_named_as_not_found(
     assert job.poetry_commands() == [], "poetry must not run after a failed preflight"
 
 
-@pytest.mark.parametrize(("secret", "known_hosts", "message"), [
-    ("-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n-----END OPENSSH PRIVATE KEY-----", None,
-     "ssh-add cannot load the secret SSH_PRIVATE_KEY: store the whole private key file, without a passphrase"),
-    (None, "", "the variable SSH_KNOWN_HOSTS is empty: set it to the known_hosts lines of the git host"),
-], ids=["unusable-key", "no-known-hosts"])
+@pytest.mark.parametrize(
+    ("secret", "known_hosts", "message"),
+    [
+        (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nnot a key\n-----END OPENSSH PRIVATE KEY-----",
+            None,
+            "ssh-add cannot load the secret SSH_PRIVATE_KEY: store the whole private key file, without a passphrase",
+        ),
+        (None, "", "the variable SSH_KNOWN_HOSTS is empty: set it to the known_hosts lines of the git host"),
+    ],
+    ids=["unusable-key", "no-known-hosts"],
+)
 def test_ssh_setup_problems_are_explained_and_the_agent_stopped(
-    secret: str | None, known_hosts: str | None, message: str,
-    git_server: GitServer, ssh_server: SshGitServer, tmp_path: Path,
+    secret: str | None,
+    known_hosts: str | None,
+    message: str,
+    git_server: GitServer,
+    ssh_server: SshGitServer,
+    tmp_path: Path,
 ) -> None:
     variables = {} if known_hosts is None else {"SSH_KNOWN_HOSTS": known_hosts}
-    job = start_job(tmp_path, git_server, "ssh", ssh=ssh_server, secret=secret or ssh_server.private_key,
-                    variables=variables)
+    job = start_job(
+        tmp_path, git_server, "ssh", ssh=ssh_server, secret=secret or ssh_server.private_key, variables=variables
+    )
     try:
         job.run.run()
         stopped = not agent_running(job)
@@ -425,7 +499,7 @@ def test_step_runner_refuses_what_it_does_not_understand(tmp_path: Path) -> None
     action.write_text(
         "runs:\n  using: composite\n  steps:\n"
         "    - name: Uses an unknown context\n      shell: bash\n      env:\n"
-        "        VALUE: ${{ github.token }}\n      run: echo \"$VALUE\"\n"
+        '        VALUE: ${{ github.token }}\n      run: echo "$VALUE"\n'
     )
     context = Context(workspace=tmp_path, runner_temp=tmp_path / "temp", base_env=dict(os.environ))
     with pytest.raises(WorkflowError, match="unknown expression"):
@@ -436,14 +510,17 @@ def test_step_runner_refuses_what_it_does_not_understand(tmp_path: Path) -> None
         ActionRun(action, {}, Context(tmp_path, tmp_path / "temp", {}, skip={"Install Poetry"}))
 
 
-@pytest.mark.parametrize(("condition", "failed", "expected"), [
-    ("inputs.key == ''", False, True),
-    ("${{ inputs.key != '' }}", False, False),
-    ("inputs.key == ''", True, False),
-    ("always() && inputs.key != ''", True, False),
-    ("always() && inputs.key == ''", True, True),
-    ("failure() || (inputs.name == 'ACME' && !cancelled())", False, True),
-])
+@pytest.mark.parametrize(
+    ("condition", "failed", "expected"),
+    [
+        ("inputs.key == ''", False, True),
+        ("${{ inputs.key != '' }}", False, False),
+        ("inputs.key == ''", True, False),
+        ("always() && inputs.key != ''", True, False),
+        ("always() && inputs.key == ''", True, True),
+        ("failure() || (inputs.name == 'ACME' && !cancelled())", False, True),
+    ],
+)
 def test_step_conditions_follow_github_rules(condition: str, failed: bool, expected: bool) -> None:
     values = {"inputs.key": "", "inputs.name": "acme"}
     assert evaluate_condition(condition, values.__getitem__, failed) is expected

@@ -33,8 +33,13 @@ TEMPLATE_STEP = "      - name: Run every pre-commit hook\n"
 
 def copy_template(destination: Path, env: dict[str, str]) -> Path:
     """The working tree as it is (uncommitted files included), as a fresh repository tagged v0.1.0."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.split("\0")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\0")
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file():  # a tracked file deleted in the working tree is left out
@@ -67,13 +72,16 @@ def first_timeout(text: str) -> int:
 def advance_template(template: Path, env: dict[str, str]) -> None:
     """v0.2.0: a new question with a default, changed workflow lines, a renamed file."""
     rules = template / "template_rules.py"
-    rules.write_text(rules.read_text() + f"""
+    rules.write_text(
+        rules.read_text()
+        + f"""
 
 QUESTIONS = (*QUESTIONS, Question("{NEW_QUESTION}", "100", "Lowest test coverage CI accepts, in percent", "90"))
 QUESTION_NAMES = tuple(q.name for q in QUESTIONS)
 EXAMPLES = {{q.name: q.example for q in QUESTIONS}}
 RULES["{NEW_QUESTION}"] = lambda value: None if value.isdigit() else "a whole number of percent"
-""")
+"""
+    )
     run([str(BIN / "python"), "scripts/write_question_files.py"], template, env)
 
     tree = template / "{{cookiecutter.project_slug}}"
@@ -97,8 +105,11 @@ def edit_locally(project: Path, env: dict[str, str]) -> int:
     """The edits a team makes; returns the timeout it wrote on the line the template also changes."""
     readme = project / "README.md"
     readme.write_text(readme.read_text() + "\n" + LOCAL_NOTES)
-    replace_once(project / "pyproject.toml", r"^\[tool\.poetry\.dependencies\]\n",
-                 "[tool.poetry.dependencies]\n" + LOCAL_DEPENDENCY)
+    replace_once(
+        project / "pyproject.toml",
+        r"^\[tool\.poetry\.dependencies\]\n",
+        "[tool.poetry.dependencies]\n" + LOCAL_DEPENDENCY,
+    )
     ci = project / ".github" / "workflows" / "ci.yml"
     local_timeout = first_timeout(ci.read_text()) + 15
     replace_once(ci, r"^    timeout-minutes: \d+$", f"    timeout-minutes: {local_timeout}")
@@ -150,8 +161,9 @@ def test_copier_update_keeps_local_work_and_marks_conflicts_inline(tmp_path: Pat
     assert check.returncode == 2, check.stdout + check.stderr
 
     # The workflow's command, minus --vcs-ref: copier picks the newest tag itself.
-    result, seconds = timed([str(BIN / "copier"), "update", "--trust", "--defaults", "--conflict", "inline"],
-                            project, env)
+    result, seconds = timed(
+        [str(BIN / "copier"), "update", "--trust", "--defaults", "--conflict", "inline"], project, env
+    )
     print(f"\ncopier update --trust --defaults --conflict inline: {seconds:.2f} s")
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -159,8 +171,9 @@ def test_copier_update_keeps_local_work_and_marks_conflicts_inline(tmp_path: Pat
     assert answers["_commit"] == "v0.2.0"
     assert answers[NEW_QUESTION] == "100", "the new question's default was not recorded"
     assert_local_and_template_changes_merged(project)
-    assert not (project / ".github" / "workflows" / "release.yml").exists(), \
+    assert not (project / ".github" / "workflows" / "release.yml").exists(), (
         "a deleted file came back because the template changed it"
+    )
 
     # The one line both sides changed: kept inline with both versions, the rest merged.
     ci = (project / ".github" / "workflows" / "ci.yml").read_text()
@@ -186,8 +199,12 @@ def test_copier_refuses_this_template_without_trust(tmp_path: Path) -> None:
     """Why Renovate's copier manager is switched off: it runs copier without --trust."""
     env = tool_env(tmp_path / "home")
     template = copy_template(tmp_path / "template", env)
-    result = run([str(BIN / "copier"), "copy", "--defaults", str(template), str(tmp_path / "project")], tmp_path, env,
-                 check=False)
+    result = run(
+        [str(BIN / "copier"), "copy", "--defaults", str(template), str(tmp_path / "project")],
+        tmp_path,
+        env,
+        check=False,
+    )
     assert result.returncode != 0
     assert "unsafe" in (result.stdout + result.stderr).lower()
     assert not (tmp_path / "project").exists()
@@ -260,12 +277,21 @@ def source_script(tmp_path: Path) -> str:
 @pytest.mark.parametrize(
     ("answers_file", "content", "expected"),
     [
-        (".copier-answers.yml", "_commit: v0.1.0\n_src_path: gh:acme/python-template\n",
-         {"engine": "copier", "repository": "python-template", "url": "https://github.com/acme/python-template.git"}),
-        (".copier-answers.yml", "_src_path: 'https://github.com/Acme/tpl.git'\n",
-         {"engine": "copier", "repository": "tpl", "url": "https://github.com/Acme/tpl.git"}),
-        (".cruft.json", json.dumps({"template": "https://github.com/acme/python-template"}),
-         {"engine": "cruft", "repository": "python-template", "url": "https://github.com/acme/python-template.git"}),
+        (
+            ".copier-answers.yml",
+            "_commit: v0.1.0\n_src_path: gh:acme/python-template\n",
+            {"engine": "copier", "repository": "python-template", "url": "https://github.com/acme/python-template.git"},
+        ),
+        (
+            ".copier-answers.yml",
+            "_src_path: 'https://github.com/Acme/tpl.git'\n",
+            {"engine": "copier", "repository": "tpl", "url": "https://github.com/Acme/tpl.git"},
+        ),
+        (
+            ".cruft.json",
+            json.dumps({"template": "https://github.com/acme/python-template"}),
+            {"engine": "cruft", "repository": "python-template", "url": "https://github.com/acme/python-template.git"},
+        ),
         (".copier-answers.yml", "_src_path: /home/me/python-template\n", "is not a repository on github.com"),
         (".copier-answers.yml", "_src_path: gh:other-org/python-template\n", "not to this organization"),
         (None, "", "neither .copier-answers.yml nor .cruft.json exists"),

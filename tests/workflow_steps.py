@@ -157,7 +157,10 @@ def evaluate_condition(condition: str, lookup: Callable[[str], str], failed: boo
 
 
 def setup_inputs(
-    workflow: Path, job: str, context: Context, action: str = ".github/actions/setup-project",
+    workflow: Path,
+    job: str,
+    context: Context,
+    action: str = ".github/actions/setup-project",
 ) -> dict[str, str]:
     """The `with:` a job gives a local action, expressions resolved in the workflow's context.
 
@@ -259,8 +262,10 @@ class ActionRun:
         """The environment the runner gives this step's processes."""
         env = dict(self.context.base_env)
         env.update(
-            CI="true", GITHUB_ACTIONS="true",
-            RUNNER_TEMP=str(self.context.runner_temp), RUNNER_OS="Linux",
+            CI="true",
+            GITHUB_ACTIONS="true",
+            RUNNER_TEMP=str(self.context.runner_temp),
+            RUNNER_OS="Linux",
             GITHUB_WORKSPACE=str(self.context.workspace),
         )
         if self.github_path:
@@ -326,9 +331,15 @@ class ActionRun:
         env = self.env_for(step)
         env.update({key: str(path) for key, path in files.items()})
         try:
-            process = subprocess.run([*BASH, str(script)], cwd=self.context.workspace, env=env,
-                                     capture_output=True, text=True, timeout=self.context.step_timeout,
-                                     stdin=subprocess.DEVNULL)
+            process = subprocess.run(
+                [*BASH, str(script)],
+                cwd=self.context.workspace,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=self.context.step_timeout,
+                stdin=subprocess.DEVNULL,
+            )
             self.github_env.update(_read_env_file(files["GITHUB_ENV"]))
             outputs = _read_env_file(files["GITHUB_OUTPUT"])
             self.github_path += [line for line in files["GITHUB_PATH"].read_text().splitlines() if line]
