@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import gitserver
 import pytest
@@ -196,6 +197,25 @@ def start_job(
     return Job(project, tmp_path, ActionRun(action, setup_inputs(workflow, "lint", context), context), calls)
 
 
+def start_mode_job(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    server: GitServer,
+    mode: str,
+    credential: str | None = None,
+    **options: Any,
+) -> tuple[Job, SshGitServer | None]:
+    """A job whose repository holds `credential` (default: one the server accepts) as this mode expects it.
+
+    App mode stores the App's key; the minting step then hands out `credential` as the token.
+    """
+    ssh = request.getfixturevalue("ssh_server") if mode == "ssh" else None
+    if credential is None:
+        credential = ssh.private_key if ssh else server.token
+    secret = APP_PRIVATE_KEY if mode == "github-app" else credential
+    return start_job(tmp_path, server, mode, ssh=ssh, secret=secret, minted_token=credential, **options), ssh
+
+
 def write_script(path: Path, body: str) -> None:
     path.write_text("#!/bin/sh\n" + body)
     path.chmod(0o755)
@@ -267,17 +287,8 @@ def test_ci_steps_lock_and_install_the_private_dependencies(
     timings: dict[str, tuple[float, float]],
     index_downloads: Path,
 ) -> None:
-    ssh = request.getfixturevalue("ssh_server") if mode == "ssh" else None
+    job, ssh = start_mode_job(request, tmp_path, git_server, mode, poetry_cache=index_downloads)
     secret = ssh.private_key if ssh else git_server.token
-    job = start_job(
-        tmp_path,
-        git_server,
-        mode,
-        ssh=ssh,
-        poetry_cache=index_downloads,
-        secret=APP_PRIVATE_KEY if mode == "github-app" else secret,
-        minted_token=git_server.token,
-    )
     git_server.take_requests()
     try:
         job.run.run(until=SETUP_STEP)
@@ -376,21 +387,13 @@ def test_wrong_credential_is_reported_as_denied_for_each_dependency(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> None:
-    ssh = request.getfixturevalue("ssh_server") if mode == "ssh" else None
     wrong = new_token()
     if mode == "ssh":
         key = tmp_path / "keys" / "unknown_key"
         key.parent.mkdir()
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
         wrong = key.read_text()
-    job = start_job(
-        tmp_path,
-        git_server,
-        mode,
-        ssh=ssh,
-        secret=APP_PRIVATE_KEY if mode == "github-app" else wrong,
-        minted_token=wrong,
-    )
+    job, _ = start_mode_job(request, tmp_path, git_server, mode, credential=wrong)
     git_server.take_requests()
     try:
         job.run.run()
@@ -416,17 +419,7 @@ def test_repository_the_credential_cannot_read_is_named_as_not_found(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> None:
-    ssh = request.getfixturevalue("ssh_server") if mode == "ssh" else None
-    secret = ssh.private_key if ssh else git_server.token
-    job = start_job(
-        tmp_path,
-        git_server,
-        mode,
-        ssh=ssh,
-        dependencies=f"{DEPENDENCIES}, secret-lib@v1.0.0",
-        secret=APP_PRIVATE_KEY if mode == "github-app" else secret,
-        minted_token=git_server.token,
-    )
+    job, _ = start_mode_job(request, tmp_path, git_server, mode, dependencies=f"{DEPENDENCIES}, secret-lib@v1.0.0")
     try:
         job.run.run()
     finally:
