@@ -405,7 +405,8 @@ def test_wrong_credential_is_reported_as_denied_for_each_dependency(
         line = re.search(rf"^FAIL +{name} +(.*)$", failure.stdout, re.M)
         assert line, failure.output
         host = git_server.host
-        expected = f"{host} refused the SSH key" if mode == "ssh" else f"{host} refused the credentials"
+        # SSH is named by its host alone: the web port is not where the key was refused.
+        expected = f"{host.split(':')[0]} refused the SSH key" if mode == "ssh" else f"{host} refused the credentials"
         assert line[1].split(": ", 1)[1].startswith(f"denied: {expected}"), line[1]
     assert "2 of 2 private dependencies unreachable" in failure.stderr
     assert job.poetry_commands() == [], "poetry must not run after a failed preflight"

@@ -113,13 +113,14 @@ DIAGNOSES = [
     ),
     (
         ("host key verification failed",),
-        "the SSH host key of {host} is not trusted yet",
-        "add the host key of {host} to ~/.ssh/known_hosts from the host's published fingerprints",
+        "the SSH host key of {ssh_host} is not trusted yet",
+        "run 'ssh -T git@{ssh_host}' once and accept the key only if it matches "
+        "the host's published fingerprints",
     ),
     (
         ("permission denied (publickey",),
-        "denied: {host} refused the SSH key",
-        "add your public key to your account on {host} and authorize it for the organization",
+        "denied: {ssh_host} refused the SSH key",
+        "add your public key to your account on {ssh_host} and authorize it for the organization",
     ),
     (
         ("authentication failed", "invalid username or password", " 401", " 403", "access denied"),
@@ -161,7 +162,12 @@ def diagnose(dep: Dependency, returncode: int, stderr: str) -> tuple[str, str]:
             f"check the {dep.ref_kind} in pyproject.toml against the repository",
         )
     text = stderr.lower()
-    names = {"host": dep.host, "repo": dep.repository, "owner": dep.repository.split("/")[0]}
+    names = {
+        "host": dep.host,
+        "ssh_host": dep.host.split(":")[0],  # SSH goes to its own port, not the web port
+        "repo": dep.repository,
+        "owner": dep.repository.split("/")[0],
+    }
     for needles, reason, fix in DIAGNOSES:
         if any(needle in text for needle in needles):
             return reason.format(**names), fix.format(**names)
