@@ -78,7 +78,7 @@ QUESTIONS = (
     Question(
         "token_secret_name",
         "POETRY_GIT_TOKEN",
-        "Org secret holding the token (token and poetry-http-basic modes)",
+        "Org secret holding the read token (token and poetry-http-basic modes; also the Dependabot secret)",
         "ORG_READ_TOKEN",
     ),
     Question(
@@ -401,9 +401,40 @@ RULES: dict[str, Callable[..., str | None]] = {
 FREE_TEXT_QUESTIONS = ("project_name", "description", "author_name")
 
 
-def answer_error(name: str, value: Any) -> str:
-    """The error message for one answer, or '' when it is valid (copier's validator contract)."""
+def _app_reaches_dependencies(git_auth: str, private_dependencies: str, github_org: str) -> str | None:
+    if git_auth != "github-app":
+        return None
+    others = [dep for dep in parse_private_dependencies(private_dependencies, github_org, "") if dep.org != github_org]
+    if others:
+        return (
+            f"a GitHub App token reaches only the repositories of github_org {github_org!r}, "
+            f"not {others[0].org}/{others[0].repo}; choose 'token' or 'ssh' for dependencies in several organizations"
+        )
+    return None
+
+
+def _index_credentials_need_an_index(package_index_credentials: Any, package_index_url: str) -> str | None:
+    if as_bool(package_index_credentials) and not package_index_url:
+        return "credentials are only for a package index: set package_index_url too, or answer no"
+    return None
+
+
+# Rules that read other answers: question -> (the answers it reads, in the order asked, and the rule).
+# Each is attached to the later question, so copier can check it as soon as it is asked.
+CROSS_RULES: dict[str, tuple[tuple[str, ...], Callable[..., str | None]]] = {
+    "git_auth": (("private_dependencies", "github_org"), _app_reaches_dependencies),
+    "package_index_credentials": (("package_index_url",), _index_credentials_need_an_index),
+}
+
+
+def answer_error(name: str, value: Any, **others: Any) -> str:
+    """The error message for one answer, or '' when it is valid (copier's validator contract).
+
+    `others` are the earlier answers a cross rule of CROSS_RULES reads; without them it is skipped.
+    """
     reason = RULES[name](value if isinstance(value, bool) else str(value))
+    if not reason and name in CROSS_RULES and others:
+        reason = CROSS_RULES[name][1](value, **others)
     if not reason:
         return ""
     return f"{name}: {str(value)!r} is not valid: {reason}. Example of a good value: {EXAMPLES[name]!r}"
@@ -411,7 +442,13 @@ def answer_error(name: str, value: Any) -> str:
 
 def validate(answers: dict[str, Any]) -> list[str]:
     """Every error in a full set of answers; empty when all are valid."""
-    return [message for name in QUESTION_NAMES if (message := answer_error(name, answers[name]))]
+    messages = []
+    for name in QUESTION_NAMES:
+        others = {other: answers[other] for other in CROSS_RULES.get(name, ((), None))[0]}
+        message = answer_error(name, answers[name], **others)
+        if message:
+            messages.append(message)
+    return messages
 
 
 # --- Jinja ----------------------------------------------------------------------------
@@ -490,7 +527,7 @@ class RulesExtension(Extension):
             slug_of=slug_of,
             package_of=package_of,
             toml_string=toml_string,
-            as_bool=as_bool,
+            zip=lambda left, right: list(zip(left, right, strict=True)),
             host_without_port=host_without_port,
         )
         environment.globals.update(

@@ -59,7 +59,8 @@ def copier_yml() -> str:
             entry["choices"] = list(q.choices)
             default = q.default
         entry["default"] = default
-        entry["validator"] = f"{{{{ answer_error('{q.name}', {q.name}) }}}}"
+        others = "".join(f", {other}={other}" for other in template_rules.CROSS_RULES.get(q.name, ((), None))[0])
+        entry["validator"] = f"{{{{ answer_error('{q.name}', {q.name}{others}) }}}}"
         data[q.name] = entry
     return HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
 

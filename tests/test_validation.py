@@ -18,7 +18,7 @@ from typing import Any
 import copier
 import pytest
 import yaml
-from conftest import ROOT, template_rules, tree_files
+from conftest import ROOT, answers_for, template_rules, tree_files
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 from hypothesis import HealthCheck, assume, given, settings
@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from jinja2 import Environment
 from jinja2_ansible_filters.core_filters import to_nice_yaml
 
-from template_rules import answer_error
+from template_rules import CROSS_RULES, answer_error, validate
 
 
 def examples(count: int) -> settings:
@@ -181,6 +181,50 @@ def test_both_engines_reject_a_bad_answer_with_the_same_message_and_leave_nothin
     destination = tmp_path / "copier"
     with pytest.raises(ValueError, match=r"^Validation error for question") as rejected:
         copier_output(copier_template, destination, {name: value})
+    assert str(rejected.value) == f"Validation error for question {name!r}: {message}"
+    assert_nothing_left(destination)
+
+
+# Answers that are each valid but contradict an earlier answer; the later question is named.
+BAD_COMBINATIONS: list[tuple[dict[str, Any], str, str]] = [
+    (
+        {"git_auth": "github-app", "private_dependencies": "core-lib@v1.0.0, other-org/tools@v2.0.0"},
+        "git_auth",
+        "reaches only the repositories of github_org 'example-org', not other-org/tools",
+    ),
+    (
+        {"package_index_credentials": True, "package_index_url": ""},
+        "package_index_credentials",
+        "set package_index_url too",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "name", "reason"), BAD_COMBINATIONS, ids=[c[1] for c in BAD_COMBINATIONS])
+def test_both_engines_reject_answers_that_contradict_each_other(
+    overrides: dict[str, Any],
+    name: str,
+    reason: str,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    cookiecutter_config: str,
+    copier_template: Path,
+) -> None:
+    answers = answers_for(overrides)
+    others = {other: answers[other] for other in CROSS_RULES[name][0]}
+    message = answer_error(name, answers[name], **others)
+    assert reason in message and message.startswith(f"{name}: ")
+    assert validate(answers) == [message]
+
+    output = tmp_path / "cookiecutter"
+    with pytest.raises(FailedHookException):
+        cookiecutter_output(output, overrides, cookiecutter_config)
+    assert message in capfd.readouterr().err.splitlines()
+    assert_nothing_left(output)
+
+    destination = tmp_path / "copier"
+    with pytest.raises(ValueError, match=r"^Validation error for question") as rejected:
+        copier_output(copier_template, destination, overrides)
     assert str(rejected.value) == f"Validation error for question {name!r}: {message}"
     assert_nothing_left(destination)
 
