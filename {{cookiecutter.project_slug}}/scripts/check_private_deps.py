@@ -24,9 +24,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 README_ACCESS = "see 'Getting access to the private repositories' in README.md"
-PEP508_GIT = re.compile(
-    r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*@\s*git\+(\S+?)(?:@([^@\s;#]+))?\s*(?:;.*)?$"
-)
+# `name [extras] @ git+URL[@ref][#fragment] [; marker]`
+PEP508_GIT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*@\s*git\+([^\s;]+)")
+COMMIT = re.compile(r"[0-9a-f]{7,40}")
 # Where a helper or a URL might echo a credential back, it is cut out before printing.
 CREDENTIAL_IN_URL = re.compile(r"(://)[^/@\s]+@")
 
@@ -72,9 +72,20 @@ def git_dependencies(pyproject: dict[str, Any]) -> list[Dependency]:
     for requirement in requirements:
         match = PEP508_GIT.match(requirement)
         if match:
-            name, url, ref = match.groups()
-            found.append(Dependency(name, url, ref or "", "rev" if ref else ""))
+            found.append(pep508_dependency(match[1], match[2]))
     return found
+
+
+def pep508_dependency(name: str, reference: str) -> Dependency:
+    """`git+` URL of a PEP 508 requirement: the ref follows the last '@' of the path."""
+    parts = urlsplit(reference.split("#", 1)[0])
+    path, at, ref = parts.path.rpartition("@")
+    if not at:
+        path, ref = parts.path, ""
+    url = parts._replace(path=path).geturl()
+    # A ref here may be a tag or a branch: `git ls-remote` matches either by name.
+    kind = "" if not ref else "rev" if COMMIT.fullmatch(ref) else "ref"
+    return Dependency(name, url, ref, kind)
 
 
 def poetry_http_basic_env(dep: Dependency) -> dict[str, str]:
@@ -134,11 +145,6 @@ DIAGNOSES = [
         "(a fine-grained token must list this repository)",
     ),
     (
-        ("ssl", "certificate"),
-        "TLS: the certificate of {host} is not trusted",
-        "point git at your company CA: git config --global http.sslCAInfo /path/to/ca.pem",
-    ),
-    (
         (
             "could not resolve",
             "failed to connect",
@@ -150,6 +156,11 @@ DIAGNOSES = [
         ),
         "host unreachable: cannot connect to {host}",
         "check the network or VPN, and the host name in pyproject.toml",
+    ),
+    (
+        ("ssl certificate", "certificate verif", "self-signed certificate"),
+        "TLS: the certificate of {host} is not trusted",
+        "point git at your company CA: git config --global http.sslCAInfo /path/to/ca.pem",
     ),
 ]
 
@@ -180,9 +191,8 @@ def check(dep: Dependency, timeout: float) -> str | None:
     """None when reachable, else 'reason; fix: ...'."""
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", **poetry_http_basic_env(dep))
     env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes")
-    refs = {"tag": [f"refs/tags/{dep.ref}"], "branch": [f"refs/heads/{dep.ref}"]}.get(
-        dep.ref_kind, ["HEAD"]
-    )
+    patterns = {"tag": f"refs/tags/{dep.ref}", "branch": f"refs/heads/{dep.ref}", "ref": dep.ref}
+    refs = [patterns.get(dep.ref_kind, "HEAD")]
     command = ["git", "ls-remote", "--exit-code", dep.url, *refs]
     try:
         result = subprocess.run(
@@ -220,6 +230,20 @@ def report_error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
+def list_repositories(deps: list[Dependency], owner: str) -> int:
+    """Read from pyproject.toml at run time, so a dependency added later is covered too."""
+    owners = {dep.repository.split("/")[0] for dep in deps}
+    if owners - {owner}:
+        other = next(dep for dep in deps if dep.repository.split("/")[0] != owner)
+        report_error(
+            f"{other.name} lives in {other.repository}, but the GitHub App token reaches only "
+            f"{owner}'s repositories; move the dependency, or use git_auth 'token' or 'ssh'"
+        )
+        return 1
+    print(",".join(sorted({dep.repository.split("/", 1)[1] for dep in deps})))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pyproject", type=Path, default=Path("pyproject.toml"))
@@ -229,9 +253,17 @@ def main(argv: list[str] | None = None) -> int:
         help="CI: fail clearly when PRIVATE_GIT_TOKEN, taken from secret NAME, is empty",
     )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per repository")
+    parser.add_argument(
+        "--list-repositories",
+        metavar="OWNER",
+        help="CI: print the names of OWNER's repositories to depend on, comma-separated (what a "
+        "GitHub App token must reach), and fail when a dependency lives elsewhere",
+    )
     args = parser.parse_args(argv)
 
     deps = git_dependencies(tomllib.loads(args.pyproject.read_text(encoding="utf-8")))
+    if args.list_repositories:
+        return list_repositories(deps, args.list_repositories)
     if not deps:
         print("no private git dependencies to check")
         return 0
@@ -243,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         problems = list(pool.map(lambda dep: check(dep, args.timeout), deps))
     width = max(len(dep.name) for dep in deps)
     for dep, problem in zip(deps, problems, strict=True):
-        where = f"{dep.url}" + (f" @ {dep.ref}" if dep.ref else "")
+        where = CREDENTIAL_IN_URL.sub(r"\1***@", dep.url) + (f" @ {dep.ref}" if dep.ref else "")
         if problem is None:
             print(f"ok    {dep.name:<{width}}  reachable: {where}")
         else:
