@@ -315,3 +315,35 @@ def test_workflow_finds_the_template_repository_or_says_why_not(
     else:
         assert result.returncode == 1 and "::error title=Template update::" in result.stdout
         assert expected in result.stdout and not output.read_text()
+
+
+def test_workflow_says_whether_the_template_tags_are_unreadable_or_missing(tmp_path: Path) -> None:
+    project = render_cookiecutter(tmp_path / "render", {"template_update_workflow": True})
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "template-update.yml").read_text())
+    assert workflow["defaults"]["run"]["shell"] == "bash"
+    script = next(s for s in workflow["jobs"]["update"]["steps"] if s.get("id") == "update")["run"]
+    env = tool_env(tmp_path / "home")
+    untagged = tmp_path / "untagged"
+    run(["git", "init", "--quiet", str(untagged)], tmp_path, env)
+    run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "--allow-empty", "-m", "x"],
+        untagged,
+        env,
+    )
+    run(["git", "tag", "v1.2"], untagged, env)
+    # The shell GitHub runs for `shell: bash`: a failing ls-remote must not read as "no tag".
+    for url, expected in [
+        (tmp_path / "missing", "cannot read the tags of"),
+        (untagged, "has no vMAJOR.MINOR.PATCH tag"),
+    ]:
+        result = subprocess.run(
+            ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            env={**env, "TEMPLATE_URL": str(url), "ENGINE": "copier"},
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 1 and "::error title=Template update::" in result.stdout, (
+            result.stdout + result.stderr
+        )
+        assert expected in result.stdout
