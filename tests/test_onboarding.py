@@ -332,7 +332,7 @@ def test_readme_ssh_insteadof_gets_a_working_install(
 
     user.sh(readme_command(user.readme, "poetry config system-git-client true"))
     insteadof = readme_command(user.readme, ".insteadOf")
-    assert f'"https://{git_server.host}/{git_server.org}/"' in insteadof
+    assert insteadof.endswith(f'.insteadOf "https://{git_server.host}/"'), "the whole host, as CI rewrites it"
     user.sh(insteadof)
 
     # Skipping the README's first SSH step: the check cannot ask about the unknown host key.
