@@ -350,6 +350,17 @@ def test_ci_steps_lock_and_install_the_private_dependencies(
 # --- and says exactly what is wrong when it cannot ------------------------------------------
 
 
+def run_to_failure(job: Job) -> StepResult:
+    """Run the job, which must fail in the install step; the agent is stopped either way."""
+    try:
+        job.run.run()
+    finally:
+        stop_agent(job)
+    failure = failed_step(job)
+    assert failure.name == SETUP_STEP
+    return failure
+
+
 def failed_step(job: Job) -> StepResult:
     failures = [result for result in job.run.results if result.outcome == "failure"]
     assert len(failures) == 1, job.log()
@@ -395,12 +406,7 @@ def test_wrong_credential_is_reported_as_denied_for_each_dependency(
         wrong = key.read_text()
     job, _ = start_mode_job(request, tmp_path, git_server, mode, credential=wrong)
     git_server.take_requests()
-    try:
-        job.run.run()
-    finally:
-        stop_agent(job)
-    failure = failed_step(job)
-    assert failure.name == SETUP_STEP
+    failure = run_to_failure(job)
     for name in ("app-lib", "core-lib"):
         line = re.search(rf"^FAIL +{name} +(.*)$", failure.stdout, re.M)
         assert line, failure.output
@@ -421,12 +427,7 @@ def test_repository_the_credential_cannot_read_is_named_as_not_found(
     request: pytest.FixtureRequest,
 ) -> None:
     job, _ = start_mode_job(request, tmp_path, git_server, mode, dependencies=f"{DEPENDENCIES}, secret-lib@v1.0.0")
-    try:
-        job.run.run()
-    finally:
-        stop_agent(job)
-    failure = failed_step(job)
-    assert failure.name == SETUP_STEP
+    failure = run_to_failure(job)
     assert re.search(r"^ok +app-lib ", failure.stdout, re.M) and re.search(r"^ok +core-lib ", failure.stdout, re.M)
     line = re.search(r"^FAIL +secret-lib +(.*)$", failure.stdout, re.M)
     assert line, failure.output

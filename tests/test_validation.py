@@ -158,6 +158,29 @@ def assert_nothing_left(path: Path) -> None:
     assert not path.exists() or not any(path.iterdir()), sorted(p.name for p in path.iterdir())
 
 
+def assert_both_engines_reject(
+    overrides: dict[str, Any],
+    name: str,
+    message: str,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    cookiecutter_config: str,
+    copier_template: Path,
+) -> None:
+    """cookiecutter's hook and copier's validator stop with `message` for `name`, writing nothing."""
+    output = tmp_path / "cookiecutter"
+    with pytest.raises(FailedHookException):
+        cookiecutter_output(output, overrides, cookiecutter_config)
+    assert message in capfd.readouterr().err.splitlines()
+    assert_nothing_left(output)
+
+    destination = tmp_path / "copier"
+    with pytest.raises(ValueError, match=r"^Validation error for question") as rejected:
+        copier_output(copier_template, destination, overrides)
+    assert str(rejected.value) == f"Validation error for question {name!r}: {message}"
+    assert_nothing_left(destination)
+
+
 @pytest.mark.parametrize(("name", "value", "reason"), BAD_ANSWERS, ids=[f"{n}={v!r}"[:60] for n, v, _ in BAD_ANSWERS])
 def test_both_engines_reject_a_bad_answer_with_the_same_message_and_leave_nothing(
     name: str,
@@ -172,17 +195,7 @@ def test_both_engines_reject_a_bad_answer_with_the_same_message_and_leave_nothin
     assert reason in message
     assert message.startswith(f"{name}: {value!r} is not valid: ") and "Example of a good value: " in message
 
-    output = tmp_path / "cookiecutter"
-    with pytest.raises(FailedHookException):
-        cookiecutter_output(output, {name: value}, cookiecutter_config)
-    assert message in capfd.readouterr().err.splitlines()
-    assert_nothing_left(output)
-
-    destination = tmp_path / "copier"
-    with pytest.raises(ValueError, match=r"^Validation error for question") as rejected:
-        copier_output(copier_template, destination, {name: value})
-    assert str(rejected.value) == f"Validation error for question {name!r}: {message}"
-    assert_nothing_left(destination)
+    assert_both_engines_reject({name: value}, name, message, tmp_path, capfd, cookiecutter_config, copier_template)
 
 
 # Answers that are each valid but contradict an earlier answer; the later question is named.
@@ -216,17 +229,7 @@ def test_both_engines_reject_answers_that_contradict_each_other(
     assert reason in message and message.startswith(f"{name}: ")
     assert validate(answers) == [message]
 
-    output = tmp_path / "cookiecutter"
-    with pytest.raises(FailedHookException):
-        cookiecutter_output(output, overrides, cookiecutter_config)
-    assert message in capfd.readouterr().err.splitlines()
-    assert_nothing_left(output)
-
-    destination = tmp_path / "copier"
-    with pytest.raises(ValueError, match=r"^Validation error for question") as rejected:
-        copier_output(copier_template, destination, overrides)
-    assert str(rejected.value) == f"Validation error for question {name!r}: {message}"
-    assert_nothing_left(destination)
+    assert_both_engines_reject(overrides, name, message, tmp_path, capfd, cookiecutter_config, copier_template)
 
 
 @pytest.mark.parametrize(("name", "value"), BAD_CHOICES)
