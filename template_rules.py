@@ -121,6 +121,11 @@ def package_of(slug: str) -> str:
     return str(slug).replace("-", "_")
 
 
+def normalized_name(name: str) -> str:
+    """PEP 503: the form under which two package names are the same package."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 @dataclass(frozen=True)
 class PrivateDependency:
     org: str
@@ -131,7 +136,7 @@ class PrivateDependency:
     @property
     def name(self) -> str:
         """Distribution name: the repository name, PEP 503-normalized."""
-        return re.sub(r"[-_.]+", "-", self.repo).lower()
+        return normalized_name(self.repo)
 
     @property
     def url(self) -> str:
@@ -316,7 +321,7 @@ def private_dependencies_error(value: str) -> str | None:
         )
         if problem:
             return f"entry {entry!r}: {problem}; write [org/]repo@ref"
-        key = re.sub(r"[-_.]+", "-", repo).lower()
+        key = normalized_name(repo)
         if key in seen:
             return f"entries {seen[key]!r} and {entry!r} name the same package {key!r}; keep one"
         seen[key] = entry
