@@ -477,6 +477,22 @@ def gha(expression: str) -> str:
     return "${{ " + expression + " }}"
 
 
+def credential_helper_env(url: str, token_variable: str, indent: int) -> str:
+    """`env:` lines that give git a credential helper for `url` reading the token from
+    `token_variable`: the token stays in that step's environment, never on disk or in a URL.
+    The empty first helper drops any helper configured on the runner."""
+    printf = 'printf "username=x-access-token\\npassword=%s\\n"'
+    helper = f'!f() {{ test "$1" = get && {printf} "${{{token_variable}}}"; }}; f'
+    lines = [
+        'GIT_CONFIG_COUNT: "2"',
+        f"GIT_CONFIG_KEY_0: credential.{url}.helper",
+        'GIT_CONFIG_VALUE_0: ""',
+        f"GIT_CONFIG_KEY_1: credential.{url}.helper",
+        f"GIT_CONFIG_VALUE_1: '{helper}'",
+    ]
+    return ("\n" + " " * indent).join(lines)
+
+
 def as_bool(value: Any) -> bool:
     return value if isinstance(value, bool) else BOOL_WORDS.get(str(value).lower(), False)
 
@@ -538,6 +554,7 @@ class RulesExtension(Extension):
         environment.globals.update(
             answer_error=answer_error,
             gha=gha,
+            credential_helper_env=credential_helper_env,
             parse_private_dependencies=parse_private_dependencies,
             poetry_repository_names=poetry_repository_names,
             supported_pythons=SUPPORTED_PYTHONS,
