@@ -23,16 +23,32 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 REQUIREMENTS = ROOT / "requirements-test.txt"
 
 
-def ensure_tools() -> None:
-    """Create .venv and install the pinned tools, again only when the pins change."""
-    stamp = VENV / ".requirements-sha256"
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+def pinned(package: str) -> str:
+    """`package==version` as requirements-test.txt pins it."""
+    for line in REQUIREMENTS.read_text().splitlines():
+        if line.lower().startswith(f"{package}=="):
+            return line.strip()
+    raise SystemExit(f"requirements-test.txt pins no {package}")
+
+
+def ensure_venv(path: Path, requirements: list[str]) -> None:
+    """A virtualenv at `path` with these requirement lines, made again only when they change."""
+    stamp = path / ".requirements-sha256"
+    digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
-    venv.create(VENV, with_pip=True, clear=True)
-    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-r", str(REQUIREMENTS)], check=True)
+    venv.create(path, with_pip=True, clear=True)
+    python = path / BIN.relative_to(VENV) / "python"
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, *requirements], check=True)
     stamp.write_text(digest)
+
+
+def ensure_tools() -> None:
+    """.venv with the pinned tools; .venv-stock-copier with copier alone, as a user installs it."""
+    lines = [line for line in REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")]
+    ensure_venv(VENV, lines)
+    ensure_venv(ROOT / ".venv-stock-copier", [pinned("copier")])
 
 
 def run(*command: str) -> int:

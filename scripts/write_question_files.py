@@ -1,81 +1,166 @@
-"""Write cookiecutter.json and copier.yml from template_rules.QUESTIONS.
+"""Write what follows from copier.yml's questions, so each is defined once.
 
-Run after changing a question; `--check` (used by the tests) fails when either file is stale.
+    python3 scripts/write_question_files.py          rewrite the files
+    python3 scripts/write_question_files.py --check  fail when any is stale (the tests run this)
+
+- cookiecutter.json: the same questions, defaults and help for cookiecutter; derived defaults
+  and every validator are read from copier.yml at run time (cookiecutter_questions.py).
+- templates/tables.jinja: Python's own tables that the rules need and stock Jinja lacks
+  (Unicode folding, keywords, standard-library modules, non-printing characters).
+- copier.yml's generated block: the answers under the `cookiecutter` name the tree uses.
 """
 
 from __future__ import annotations
 
 import json
+import keyword
+import re
 import sys
+import unicodedata
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+COPIER_YML = ROOT / "copier.yml"
+BLOCK = re.compile(r"(?ms)^(# \[generated\].*?\n)(cookiecutter:.*?)(^# \[end generated\]\n)")
+# cookiecutter's module for this template; cookiecutter.json names it in _extensions.
+EXTENSION = "cookiecutter_questions.CopierQuestions"
 
-import template_rules  # noqa: E402
-
-HEADER = "# Written by scripts/write_question_files.py from template_rules.py: edit those, not this.\n"
-
-COPIER_SETTINGS = {
-    "_min_copier_version": "9.4.0",
-    # One project tree for both engines: copier renders the cookiecutter directory.
-    "_subdirectory": "{% raw %}{{cookiecutter.project_slug}}{% endraw %}",
-    "_templates_suffix": "",
-    "_answers_file": ".copier-answers.yml",
-    "_jinja_extensions": [
-        "copier_template_extensions.TemplateExtensionLoader",
-        "template_rules.py:RulesExtension",
-        "extensions/copier_context.py:CookiecutterContext",
-    ],
-}
-
-
-def default_for(question: template_rules.Question, prefix: str) -> object:
-    if question.derived_from:
-        source, filter_name = question.derived_from
-        return f"{{{{ {prefix}{source} | {filter_name} }}}}"
-    if question.choices:
-        return [question.default, *(c for c in question.choices if c != question.default)]
-    return question.default
+# Soft keywords and modules of supported Pythons that the running one may lack (3.12 added the
+# `type` soft keyword; 3.14 added annotationlib and compression; 3.12 and 3.13 removed the
+# rest), so a package name is judged the same on every supported Python.
+OTHER_KEYWORDS = {"type"}
+OTHER_STDLIB_MODULES = set(
+    "annotationlib compression asynchat asyncore distutils imp smtpd aifc audioop cgi cgitb chunk "
+    "crypt imghdr lib2to3 mailcap msilib nis nntplib ossaudiodev pipes sndhdr spwd sunau telnetlib "
+    "uu xdrlib".split()
+)
+# Characters that must not reach metadata, a README or a YAML file: controls, format characters
+# (bidi overrides, zero-width), line and paragraph separators, surrogates, private use, and every
+# space but the ASCII one.
+NON_PRINTING_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"}
 
 
-def cookiecutter_json() -> str:
-    data: dict[str, object] = {q.name: default_for(q, "cookiecutter.") for q in template_rules.QUESTIONS}
-    # Empty under cookiecutter, so the copier answers file is not written; see extensions/.
+def questions(copier: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The asked questions, in order: settings (`_...`) and the computed mapping left out."""
+    return {name: spec for name, spec in copier.items() if not name.startswith("_") and spec.get("when") is not False}
+
+
+def choice_values(spec: dict[str, Any]) -> list[Any]:
+    choices = spec.get("choices", [])
+    if isinstance(choices, dict):
+        return [value["value"] if isinstance(value, dict) else value for value in choices.values()]
+    return list(choices)
+
+
+def is_template(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)
+
+
+def cookiecutter_json(copier: dict[str, Any]) -> str:
+    data: dict[str, Any] = {}
+    prompts: dict[str, str] = {}
+    for name, spec in questions(copier).items():
+        default = spec.get("default")
+        if spec.get("choices"):
+            values = choice_values(spec)
+            data[name] = [default, *(value for value in values if value != default)]
+        elif is_template(default):
+            data[name] = f"{{{{ default_of('{name}', cookiecutter) }}}}"
+        else:
+            data[name] = default
+        # cookiecutter prints prompts with Rich, which would read "[org/]" as markup.
+        prompts[name] = spec["help"].replace("[", "\\[")
+    # Names the copier answers file; empty under cookiecutter, so it writes none.
     data["__answers"] = ""
-    data["_extensions"] = ["template_rules.RulesExtension"]
-    data["__prompts__"] = {q.name: q.help for q in template_rules.QUESTIONS}
+    data["_extensions"] = [EXTENSION]
+    data["__prompts__"] = prompts
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def copier_yml() -> str:
-    data: dict[str, object] = dict(COPIER_SETTINGS)
-    for q in template_rules.QUESTIONS:
-        entry: dict[str, object] = {"type": "bool" if isinstance(q.default, bool) else "str", "help": q.help}
-        default = default_for(q, "")
-        if q.choices:
-            entry["choices"] = list(q.choices)
-            default = q.default
-        entry["default"] = default
-        others = "".join(f", {other}={other}" for other in template_rules.CROSS_RULES.get(q.name, ((), None))[0])
-        entry["validator"] = f"{{{{ answer_error('{q.name}', {q.name}{others}) }}}}"
-        data[q.name] = entry
-    return HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000)
+def jinja_string(text: str) -> str:
+    """A Jinja string literal holding `text`, written with ASCII escapes only."""
+    return json.dumps(text, ensure_ascii=True)
+
+
+def regex_class(codepoints: list[int]) -> str:
+    """A regex character class of these code points, as ranges of \\x/\\u/\\U escapes."""
+    ranges: list[list[int]] = []
+    for cp in codepoints:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+
+    def escape(cp: int) -> str:
+        return f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"
+
+    return "[" + "".join(escape(a) if a == b else f"{escape(a)}-{escape(b)}" for a, b in ranges) + "]"
+
+
+def folded(ch: str) -> str:
+    """What one non-ASCII character becomes in a slug: its NFKD ASCII letters and digits,
+    lower-cased, with anything else a hyphen ("" when nothing ASCII is left)."""
+    ascii_text = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]", "-", ascii_text)
+
+
+def tables_jinja(copier: dict[str, Any]) -> str:
+    every = [cp for cp in range(0x110000)]
+    fold = "".join(f"|{chr(cp)}={folded(chr(cp))}" for cp in every[0x80:] if folded(chr(cp))) + "|"
+    non_printing = [cp for cp in every if unicodedata.category(chr(cp)) in NON_PRINTING_CATEGORIES and chr(cp) != " "]
+    keywords = sorted(set(keyword.kwlist) | set(keyword.softkwlist) | OTHER_KEYWORDS)
+    modules = sorted((set(sys.stdlib_module_names) | OTHER_STDLIB_MODULES) - {"__future__"})
+    pythons = choice_values(copier["python_version"])
+    lines = [
+        "{#- Written by scripts/write_question_files.py from Python's own tables"
+        f" (Unicode {unicodedata.unidata_version}): do not edit. -#}}",
+        # Space-delimited, so `' ' ~ name ~ ' ' in KEYWORDS` matches whole names only.
+        "{%- set KEYWORDS = " + jinja_string(" " + " ".join(keywords) + " ") + " -%}",
+        "{%- set STDLIB_MODULES = " + jinja_string(" " + " ".join(modules) + " ") + " -%}",
+        # `|<character>=<what it becomes in a slug>|`, for each character that leaves something.
+        "{%- set FOLD = " + jinja_string(fold) + " -%}",
+        "{%- set NON_PRINTING = " + jinja_string(regex_class(non_printing)) + " -%}",
+        "{%- set SUPPORTED_PYTHONS = " + json.dumps(pythons) + " -%}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def copier_yml(text: str, copier: dict[str, Any]) -> str:
+    names = [name for name in questions(copier)]
+    pairs = ", ".join(f"'{name}': {name}" for name in names)
+    block = (
+        "cookiecutter:\n"
+        "  type: yaml\n"
+        "  when: false\n"
+        "  default: >-\n"
+        f"    {{{{ {{{pairs}, '__answers': _copier_conf.answers_file | string}} | tojson }}}}\n"
+    )
+    return BLOCK.sub(lambda match: match[1] + block + match[3], text, count=1)
+
+
+def outputs() -> dict[Path, str]:
+    text = COPIER_YML.read_text(encoding="utf-8")
+    copier = yaml.safe_load(text)
+    return {
+        ROOT / "cookiecutter.json": cookiecutter_json(copier),
+        ROOT / "templates" / "tables.jinja": tables_jinja(copier),
+        COPIER_YML: copier_yml(text, copier),
+    }
 
 
 def main(argv: list[str]) -> int:
     stale = []
-    for name, text in (("cookiecutter.json", cookiecutter_json()), ("copier.yml", copier_yml())):
-        path = ROOT / name
+    for path, content in outputs().items():
         if "--check" in argv:
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                stale.append(name)
+            if not path.exists() or path.read_text(encoding="utf-8") != content:
+                stale.append(path.relative_to(ROOT).as_posix())
         else:
-            path.write_text(text, encoding="utf-8")
+            path.write_text(content, encoding="utf-8")
     if stale:
-        print(f"stale: {', '.join(stale)}; run python scripts/write_question_files.py", file=sys.stderr)
+        print(f"stale: {', '.join(stale)}; run python3 scripts/write_question_files.py", file=sys.stderr)
         return 1
     return 0
 

@@ -7,12 +7,12 @@ import sys
 from types import ModuleType
 
 import pytest
-from conftest import render_cookiecutter
+from support import render
 
 
 @pytest.fixture(scope="module")
 def check(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    project = render_cookiecutter(tmp_path_factory.mktemp("check"), {})
+    project = render("cookiecutter", tmp_path_factory.mktemp("check"), {}).path
     spec = importlib.util.spec_from_file_location("check_private_deps", project / "scripts" / "check_private_deps.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import package_index_url, render_cookiecutter, run, tool_env
+from support import package_index_url, render, run, tool_env
 
 
 @pytest.mark.slow
 def test_default_project_installs_and_passes_its_own_checks(tmp_path: Path) -> None:
     # Poetry's default source cannot lock here; the package-index question is the honest way in.
-    project = render_cookiecutter(
-        tmp_path / "out", {"private_dependencies": "", "package_index_url": package_index_url()}
-    )
+    project = render(
+        "cookiecutter", tmp_path / "out", {"private_dependencies": "", "package_index_url": package_index_url()}
+    ).path
     env = tool_env(tmp_path / "home")
     run(["git", "init", "-q", "-b", "main"], project, env)
 

@@ -1,7 +1,7 @@
 """A newcomer who follows only the generated README gets a working install.
 
 The README's setup commands are read from the rendered README, not retyped here, and run against
-the session's private git server (tests/gitserver.py) in a fresh HOME: if the README rots, these
+the session's private git server (tests/support/gitserver.py) in a fresh HOME: if the README rots, these
 tests fail. The check command is run the same way for each failure a newcomer meets, and must
 name the dependency, the reason and the fix without ever printing the token.
 """
@@ -22,13 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import gitserver
 import pytest
-from conftest import package_index_url, render_cookiecutter, require_tool, run, tool_env
-from gitserver import GitServer, SshGitServer, new_token
+from support import package_index_url, render, require_tool, run, tool_env
+from support.gitserver import GitServer, SshGitServer, new_token
 
 pytestmark = pytest.mark.slow
-git_server = gitserver.git_server  # the session's HTTPS git server fixture
 
 # app-lib depends on core-lib by a private git reference: the README's org-wide setup must cover both.
 DEPENDENCIES = "app-lib@v1.0.0, core-lib@v1.0.0"
@@ -105,7 +103,8 @@ class Newcomer:
 
 
 def newcomer(tmp_path: Path, server: GitServer, dependencies: str = DEPENDENCIES) -> Newcomer:
-    project = render_cookiecutter(
+    project = render(
+        "cookiecutter",
         tmp_path / "checkout",
         {
             "project_name": "Onboarding Check",
@@ -114,7 +113,7 @@ def newcomer(tmp_path: Path, server: GitServer, dependencies: str = DEPENDENCIES
             "private_dependencies": dependencies,
             "package_index_url": package_index_url(),
         },
-    )
+    ).path
     home = tmp_path / "home"
     home.mkdir()
     # The test CA stands in for a company CA; XDG_CACHE_HOME pins the credential cache's socket

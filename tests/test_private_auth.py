@@ -1,8 +1,8 @@
 """CI installs the private dependencies with the org secret, in every auth mode, for real.
 
 Each test renders a project whose private dependencies live on the session's HTTPS git server
-(tests/gitserver.py; SSH mode adds a real sshd), takes the setup action's inputs from the rendered
-ci.yml and runs the rendered composite action's own steps (tests/workflow_steps.py): the same
+(tests/support/gitserver.py; SSH mode adds a real sshd), takes the setup action's inputs from the rendered
+ci.yml and runs the rendered composite action's own steps (tests/support/workflow_steps.py): the same
 environment, the same preflight, the same `poetry sync`. Only the steps that need GitHub are
 replaced: setup-python and the caches are skipped (this interpreter and no cache), Poetry is
 already on PATH, and the GitHub App token is the server's test token.
@@ -23,14 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import gitserver
 import pytest
-from conftest import package_index_url, render_cookiecutter, require_tool, run, tool_env
-from gitserver import GitServer, SshGitServer, new_token
-from workflow_steps import ActionRun, Context, StepResult, WorkflowError, evaluate_condition, setup_inputs
+from support import package_index_url, render, require_tool, run, tool_env
+from support.gitserver import GitServer, SshGitServer, new_token
+from support.workflow_steps import ActionRun, Context, StepResult, WorkflowError, evaluate_condition, setup_inputs
 
 pytestmark = pytest.mark.slow
-git_server = gitserver.git_server  # the session's HTTPS git server fixture
 
 MODES = ("token", "poetry-http-basic", "github-app", "ssh")
 SETUP_STEP = "Check access to the private dependencies and install"
@@ -68,7 +66,9 @@ def index_downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
     private libraries happens in the mode's own cache, which the search for the token covers.
     """
     root = tmp_path_factory.mktemp("index-downloads")
-    project = render_cookiecutter(root / "out", {"private_dependencies": "", "package_index_url": package_index_url()})
+    project = render(
+        "cookiecutter", root / "out", {"private_dependencies": "", "package_index_url": package_index_url()}
+    ).path
     env = tool_env(root / "home")
     run(["poetry", "lock", "--no-interaction"], project, env)
     run(["poetry", "sync", "--no-interaction"], project, env)
@@ -138,7 +138,8 @@ def start_job(
     poetry_cache: Path | None = None,
     variables: dict[str, str] | None = None,
 ) -> Job:
-    project = render_cookiecutter(
+    project = render(
+        "cookiecutter",
         tmp_path / "checkout",
         {
             "project_name": "Auth Check",
@@ -148,7 +149,7 @@ def start_job(
             "git_auth": mode,
             "package_index_url": package_index_url(),
         },
-    )
+    ).path
     home, tools = tmp_path / "home", tmp_path / "bin"
     tools.mkdir()
     if poetry_cache is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import BIN, ROOT, render_cookiecutter, run, tool_env
+from support import BIN, ROOT, TREE, render, run, tool_env
 
 WORKFLOW = "{% if cookiecutter.template_update_workflow %}template-update.yml{% endif %}"
 NEW_QUESTION = "coverage_minimum"
@@ -71,20 +71,17 @@ def first_timeout(text: str) -> int:
 
 def advance_template(template: Path, env: dict[str, str]) -> None:
     """v0.2.0: a new question with a default, changed workflow lines, a renamed file."""
-    rules = template / "template_rules.py"
-    rules.write_text(
-        rules.read_text()
-        + f"""
-
-QUESTIONS = (*QUESTIONS, Question("{NEW_QUESTION}", "100", "Lowest test coverage CI accepts, in percent", "90"))
-QUESTION_NAMES = tuple(q.name for q in QUESTIONS)
-EXAMPLES = {{q.name: q.example for q in QUESTIONS}}
-RULES["{NEW_QUESTION}"] = lambda value: None if value.isdigit() else "a whole number of percent"
-"""
+    questions = template / "copier.yml"
+    replace_once(
+        questions,
+        r"^# \[generated\]",
+        f'{NEW_QUESTION}:\n  type: str\n  help: Lowest test coverage CI accepts, in percent\n  default: "100"\n'
+        f"  validator: \"{{{{ '' if {NEW_QUESTION} | regex_search('^[0-9]+$') else 'a whole number' }}}}\"\n"
+        "\n# [generated]",
     )
     run([str(BIN / "python"), "scripts/write_question_files.py"], template, env)
 
-    tree = template / "{{cookiecutter.project_slug}}"
+    tree = template / TREE.name
     ci = tree / ".github" / "workflows" / "ci.yml"
     timeout = first_timeout(ci.read_text())
     replace_once(ci, rf"^    timeout-minutes: {timeout}$", f"    timeout-minutes: {timeout + 10}")
@@ -147,7 +144,7 @@ def test_copier_update_keeps_local_work_and_marks_conflicts_inline(tmp_path: Pat
     env = tool_env(tmp_path / "home")
     template = copy_template(tmp_path / "template", env)
     project = tmp_path / "project"
-    run([str(BIN / "copier"), "copy", "--trust", "--defaults", "--quiet", str(template), str(project)], tmp_path, env)
+    run([str(BIN / "copier"), "copy", "--defaults", "--quiet", str(template), str(project)], tmp_path, env)
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert answers["_commit"] == "v0.1.0"
     assert answers["_src_path"] == str(template) and Path(answers["_src_path"]).is_absolute()
@@ -161,10 +158,8 @@ def test_copier_update_keeps_local_work_and_marks_conflicts_inline(tmp_path: Pat
     assert check.returncode == 2, check.stdout + check.stderr
 
     # The workflow's command, minus --vcs-ref: copier picks the newest tag itself.
-    result, seconds = timed(
-        [str(BIN / "copier"), "update", "--trust", "--defaults", "--conflict", "inline"], project, env
-    )
-    print(f"\ncopier update --trust --defaults --conflict inline: {seconds:.2f} s")
+    result, seconds = timed([str(BIN / "copier"), "update", "--defaults", "--conflict", "inline"], project, env)
+    print(f"\ncopier update --defaults --conflict inline: {seconds:.2f} s")
     assert result.returncode == 0, result.stdout + result.stderr
 
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
@@ -193,21 +188,6 @@ def test_copier_update_keeps_local_work_and_marks_conflicts_inline(tmp_path: Pat
     committed = run(["git", "show", "HEAD:.github/workflows/ci.yml"], project, env).stdout
     assert "<<<<<<< before updating" in committed
     assert run([str(BIN / "copier"), "check-update", "--quiet"], project, env, check=False).returncode == 0
-
-
-def test_copier_refuses_this_template_without_trust(tmp_path: Path) -> None:
-    """Why Renovate's copier manager is switched off: it runs copier without --trust."""
-    env = tool_env(tmp_path / "home")
-    template = copy_template(tmp_path / "template", env)
-    result = run(
-        [str(BIN / "copier"), "copy", "--defaults", str(template), str(tmp_path / "project")],
-        tmp_path,
-        env,
-        check=False,
-    )
-    assert result.returncode != 0
-    assert "unsafe" in (result.stdout + result.stderr).lower()
-    assert not (tmp_path / "project").exists()
 
 
 # ----------------------------------------------------------------------------- cruft
@@ -260,7 +240,7 @@ def test_cruft_update_keeps_local_work_and_marks_conflicts_inline(tmp_path: Path
 
 def test_plain_cookiecutter_project_records_nothing_to_update_from(tmp_path: Path) -> None:
     """Only copier and cruft record a template version: a plain cookiecutter project has neither file."""
-    project = render_cookiecutter(tmp_path, {})
+    project = render("cookiecutter", tmp_path, {}).path
     assert not (project / ".copier-answers.yml").exists() and not (project / ".cruft.json").exists()
 
 
@@ -268,7 +248,7 @@ def test_plain_cookiecutter_project_records_nothing_to_update_from(tmp_path: Pat
 
 
 def source_script(tmp_path: Path) -> str:
-    project = render_cookiecutter(tmp_path / "render", {"template_update_workflow": True})
+    project = render("cookiecutter", tmp_path / "render", {"template_update_workflow": True}).path
     workflow = yaml.safe_load((project / ".github" / "workflows" / "template-update.yml").read_text())
     step = next(s for s in workflow["jobs"]["update"]["steps"] if s.get("id") == "source")
     return step["run"]
@@ -318,7 +298,7 @@ def test_workflow_finds_the_template_repository_or_says_why_not(
 
 
 def test_workflow_says_whether_the_template_tags_are_unreadable_or_missing(tmp_path: Path) -> None:
-    project = render_cookiecutter(tmp_path / "render", {"template_update_workflow": True})
+    project = render("cookiecutter", tmp_path / "render", {"template_update_workflow": True}).path
     workflow = yaml.safe_load((project / ".github" / "workflows" / "template-update.yml").read_text())
     assert workflow["defaults"]["run"]["shell"] == "bash"
     script = next(s for s in workflow["jobs"]["update"]["steps"] if s.get("id") == "update")["run"]

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import BIN, OPTION_SETS, ROOT, answers_for, require_tool
+from support import BIN, OPTION_SETS, ROOT, TREE, Project, answers_for, require_tool
 
 TESTS = Path(__file__).resolve().parent
 BAD = TESTS / "fixtures" / "bad"
 YAMLLINT_CONFIG = TESTS / "yamllint-workflows.yml"
-TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
+TEMPLATE = TREE
 
 # Findings an inline `# zizmor: ignore[...]` may silence, and where; the template says why beside each.
 ALLOWED_SUPPRESSIONS = {
@@ -317,8 +317,8 @@ def action_problems(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("name", OPTION_SETS)
-def test_expected_files_are_rendered(rendered: dict[str, Path], name: str) -> None:
-    answers, project = answers_for(OPTION_SETS[name]), rendered[name]
+def test_expected_files_are_rendered(rendered: dict[str, Project], name: str) -> None:
+    answers, project = answers_for(OPTION_SETS[name]), rendered[name].path
     names = {p.name for p in workflows(project)}
     assert "ci.yml" in names
     assert ("release.yml" in names) == answers["release_workflow"]
@@ -328,8 +328,8 @@ def test_expected_files_are_rendered(rendered: dict[str, Path], name: str) -> No
 
 
 @pytest.mark.parametrize("name", OPTION_SETS)
-def test_zizmor_pedantic_offline_finds_nothing(rendered: dict[str, Path], name: str) -> None:
-    project = rendered[name]
+def test_zizmor_pedantic_offline_finds_nothing(rendered: dict[str, Project], name: str) -> None:
+    project = rendered[name].path
     findings, audited = zizmor(project)
     expected_inputs = {
         *map(str, workflows(project)),
@@ -341,8 +341,8 @@ def test_zizmor_pedantic_offline_finds_nothing(rendered: dict[str, Path], name: 
 
 
 @pytest.mark.parametrize("name", OPTION_SETS)
-def test_every_zizmor_suppression_is_allowed_justified_and_used(rendered: dict[str, Path], name: str) -> None:
-    project = rendered[name]
+def test_every_zizmor_suppression_is_allowed_justified_and_used(rendered: dict[str, Project], name: str) -> None:
+    project = rendered[name].path
     unsuppressed, _ = zizmor(project, honour_ignores=False)
     found = Counter((f["ident"], Path(finding_file(f)).relative_to(project).as_posix()) for f in unsuppressed)
     written: Counter[tuple[str, str]] = Counter()
@@ -371,18 +371,18 @@ def test_every_zizmor_suppression_is_allowed_justified_and_used(rendered: dict[s
         ("vendor.renovate", lambda project: [p for p in [project / "renovate.json"] if p.exists()]),
     ],
 )
-def test_vendored_schemas_accept_every_option_set(rendered: dict[str, Path], schema: str, select: Any) -> None:
+def test_vendored_schemas_accept_every_option_set(rendered: dict[str, Project], schema: str, select: Any) -> None:
     # One call per schema over every option set: the tool's start-up dominates its run time.
-    files = [path for name in OPTION_SETS for path in select(rendered[name])]
+    files = [path for name in OPTION_SETS for path in select(rendered[name].path)]
     assert files, f"no file for {schema}"
     result = check_jsonschema(schema, files)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("name", OPTION_SETS)
-def test_yamllint_is_clean(rendered: dict[str, Path], name: str) -> None:
-    files = yaml_files(rendered[name])
-    relative = {p.relative_to(rendered[name]).as_posix() for p in files}
+def test_yamllint_is_clean(rendered: dict[str, Project], name: str) -> None:
+    files = yaml_files(rendered[name].path)
+    relative = {p.relative_to(rendered[name].path).as_posix() for p in files}
     assert {
         ".github/workflows/ci.yml",
         ".github/dependabot.yml",
@@ -394,8 +394,8 @@ def test_yamllint_is_clean(rendered: dict[str, Path], name: str) -> None:
 
 
 @pytest.mark.parametrize("name", OPTION_SETS)
-def test_shellcheck_is_clean_on_every_run_script(rendered: dict[str, Path], name: str, tmp_path: Path) -> None:
-    project = rendered[name]
+def test_shellcheck_is_clean_on_every_run_script(rendered: dict[str, Project], name: str, tmp_path: Path) -> None:
+    project = rendered[name].path
     files = workflows(project) + actions(project)
     assert sum(1 for path in files for _ in run_scripts(path)) >= 5
     problems = shellcheck_problems(files, tmp_path)
@@ -415,8 +415,8 @@ def test_template_pins_each_action_once() -> None:
 
 
 @pytest.mark.parametrize("name", OPTION_SETS)
-def test_structure_that_no_tool_checks(rendered: dict[str, Path], name: str) -> None:
-    project, pins = rendered[name], template_pins()
+def test_structure_that_no_tool_checks(rendered: dict[str, Project], name: str) -> None:
+    project, pins = rendered[name].path, template_pins()
     problems = []
     for path in workflows(project):
         problems += pin_problems(path, pins) + secret_problems(path) + workflow_problems(path)
@@ -427,8 +427,8 @@ def test_structure_that_no_tool_checks(rendered: dict[str, Path], name: str) -> 
 
 
 @pytest.mark.parametrize("name", OPTION_SETS)
-def test_every_job_hands_the_setup_action_only_its_own_auth_inputs(rendered: dict[str, Path], name: str) -> None:
-    project = rendered[name]
+def test_every_job_hands_the_setup_action_only_its_own_auth_inputs(rendered: dict[str, Project], name: str) -> None:
+    project = rendered[name].path
     declared = set(load(actions(project)[0])["inputs"])
     for path in workflows(project):
         for where, step, _ in steps_of(path):
@@ -438,9 +438,9 @@ def test_every_job_hands_the_setup_action_only_its_own_auth_inputs(rendered: dic
                 assert step["uses"].startswith("./"), f"{where}: every runner resolves ./ (not $/)"
 
 
-def test_dependabot_and_renovate_configs_follow_the_update_bot(rendered: dict[str, Path]) -> None:
+def test_dependabot_and_renovate_configs_follow_the_update_bot(rendered: dict[str, Project]) -> None:
     for name, overrides in OPTION_SETS.items():
-        answers, project = answers_for(overrides), rendered[name]
+        answers, project = answers_for(overrides), rendered[name].path
         config = load(project / ".github" / "dependabot.yml")
         ecosystems = {update["package-ecosystem"]: update for update in config["updates"]}
         actions_update = ecosystems["github-actions"]

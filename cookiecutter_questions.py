@@ -1,0 +1,216 @@
+"""cookiecutter only: ask, derive and check the answers by copier.yml, as copier does.
+
+cookiecutter loads this module as a local Jinja extension (cookiecutter.json, `_extensions`),
+with no trust step and nothing to install. It gives cookiecutter the few things copier has
+built in, so that copier.yml stays the one definition of every question:
+
+- `default_of(name, answers)`: a question's derived default, rendered from copier.yml;
+- `checked(answers)`: every validator of copier.yml, run before anything is written (the
+  project directory's name calls it), stopping with each bad answer and how to re-run;
+- answers taken as data: cookiecutter would otherwise render a value given on the command line
+  or through the API as a Jinja template (`{{ 7*7 }}` becomes 49);
+- template names under templates/ resolved as copier resolves them.
+
+copier.yml's Jinja runs here in a sandboxed environment configured as copier configures its
+own, with the two regex filters of copier's bundled filters that templates/rules.jinja uses.
+Standard library, Jinja and PyYAML only: cookiecutter brings all three.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cookiecutter.exceptions import FailedHookException
+from jinja2 import FileSystemLoader, pass_context
+from jinja2.ext import Extension
+from jinja2.runtime import Context
+from jinja2.sandbox import SandboxedEnvironment
+
+# Resolved at import, before cookiecutter changes directory: `cookiecutter .` must work too.
+ROOT = Path(__file__).resolve().parent
+TEMPLATES = "templates/"
+# The keys cookiecutter adds to the answers itself.
+COOKIECUTTER_KEYS = {"_template", "_output_dir", "_repo_dir", "_checkout"}
+
+
+class InvalidAnswers(FailedHookException):
+    """Answers that copier.yml's validators reject; cookiecutter's CLI prints the message alone."""
+
+
+class UnsupportedCookiecutter(ImportError):
+    """cookiecutter's CLI reports a failing extension import as a one-line error, not a traceback."""
+
+
+def regex_search(value: Any, pattern: str) -> str | None:
+    """copier's bundled `regex_search` (jinja2_ansible_filters), for the rules' one use of it."""
+    match = re.search(pattern, value)
+    return match.group() if match else None
+
+
+def regex_replace(value: Any, pattern: str = "", replacement: str = "") -> str:
+    return re.sub(pattern, replacement, str(value))
+
+
+@functools.cache
+def copier_questions() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def copier_environment() -> SandboxedEnvironment:
+    """An environment as copier makes one for this template: sandboxed, loader at the template
+    root, trailing newlines kept, copier's regex filters."""
+    environment = SandboxedEnvironment(loader=FileSystemLoader(ROOT), keep_trailing_newline=True)
+    environment.filters.update(regex_search=regex_search, regex_replace=regex_replace)
+    return environment
+
+
+def render(text: Any, answers: dict[str, Any], data: dict[str, Any] | None = None) -> str:
+    """Render one of copier.yml's templates with the answers, as copier would."""
+    context = {**answers, "_copier_conf": {"data": data or {}}}
+    return copier_environment().from_string(str(text)).render(context).strip()
+
+
+def default_of(name: str, answers: dict[str, Any]) -> str:
+    return render(copier_questions()[name]["default"], dict(answers))
+
+
+def answer_errors(answers: dict[str, Any], given: dict[str, Any]) -> list[tuple[str, Any, str]]:
+    """(question, value, reason) for each answer that a validator of copier.yml rejects.
+
+    `given` holds the values as given, before cookiecutter turned them into text (its
+    `_cookiecutter`), which copier's validators read as `_copier_conf.data`.
+    """
+    questions = copier_questions()
+    data = {
+        name: value
+        for name, value in given.items()
+        if name in questions and "choices" not in questions[name] and value != derived_questions().get(name)
+    }
+    errors = []
+    for name, spec in questions.items():
+        if name.startswith("_") or spec.get("when") is False:
+            continue
+        value = answers.get(name)
+        reason = render(spec["validator"], answers, data) if "validator" in spec else ""
+        choices = spec.get("choices")
+        if not reason and isinstance(choices, dict):
+            chosen = [choice for choice in choices.values() if isinstance(choice, dict) and choice["value"] == value]
+            reason = render(chosen[0].get("validator", ""), answers, data) if chosen else ""
+        if reason:
+            errors.append((name, value, reason))
+    expected = json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
+    for name, value in answers.items():
+        if name.startswith("_") and name not in COOKIECUTTER_KEYS and name in expected and value != expected[name]:
+            errors.append((name, value, "is not a question: leave it out"))
+    return errors
+
+
+def replay_file(answers: dict[str, Any]) -> Path:
+    """Where cookiecutter saved these answers before generating (its replay file)."""
+    from cookiecutter.config import get_user_config
+
+    template_name = Path(str(answers.get("_repo_dir", "template"))).resolve().name
+    return Path(get_user_config()["replay_dir"]).expanduser() / f"{template_name}.json"
+
+
+def invalid_answers_message(errors: list[tuple[str, Any, str]], answers: dict[str, Any]) -> str:
+    replay = replay_file(answers)
+    template = str(answers.get("_template", "<template>"))
+    lines = [f"Cannot generate the project: {len(errors)} answer(s) not valid, nothing written."]
+    lines += [f"  {name} = {value!r}: {reason}" for name, value, reason in errors]
+    lines += [
+        f"cookiecutter saved the answers in {replay}",
+        "Correct them there, then run:",
+        f"  cookiecutter --replay-file {shlex.quote(str(replay))} {shlex.quote(template)}",
+    ]
+    return "\n".join(lines)
+
+
+@pass_context
+def checked(context: Context, answers: dict[str, Any]) -> bool:
+    """True once every validator accepts the answers; otherwise stop before writing anything."""
+    errors = answer_errors(dict(answers), context.get("_cookiecutter") or {})
+    if errors:
+        raise InvalidAnswers(invalid_answers_message(errors, dict(answers)))
+    return True
+
+
+def copier_template_name(template: str, parent: str | None) -> str:
+    """copier finds 'templates/x.jinja' from the template root; cookiecutter's loader looks in
+    the project directory and in templates/, where the same file is 'x.jinja'."""
+    return template.removeprefix(TEMPLATES)
+
+
+# --- answers as data ----------------------------------------------------------------------
+
+
+@functools.cache
+def derived_questions() -> dict[str, str]:
+    """Question -> its derived default in cookiecutter.json: the only answer-side strings
+    cookiecutter may render."""
+    context = json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
+    return {name: value for name, value in context.items() if isinstance(value, str) and "{{" in value}
+
+
+@functools.cache
+def derived_defaults() -> frozenset[str]:
+    return frozenset(derived_questions().values())
+
+
+def keep_answers_as_data(environment: Any) -> None:
+    """cookiecutter renders every answer as a Jinja template while prompting
+    (cookiecutter.prompt.render_variable): compile only the derived defaults there, and give
+    every other string back as it is. The calling module is the only sign of an answer that
+    cookiecutter gives; `prove_answers_stay_data` checks that this still holds."""
+    compile_source = environment.from_string
+
+    def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        caller = sys._getframe(1).f_globals.get("__name__")
+        if caller == "cookiecutter.prompt" and source not in derived_defaults():
+            return compile_source("{{ literal }}", {"literal": source})
+        return compile_source(source, globals, template_class)
+
+    environment.from_string = from_string
+
+
+_proving = False
+
+
+@functools.cache
+def prove_answers_stay_data() -> None:
+    """Fail closed: when cookiecutter no longer renders answers where keep_answers_as_data
+    expects, stop instead of letting an answer run as a template."""
+    global _proving
+    from cookiecutter.prompt import prompt_for_config
+
+    probe = "{{ 'an answer' ~ ' rendered' }}"
+    _proving = True
+    try:
+        context = {"cookiecutter": {"probe": probe, "_extensions": [f"{__name__}.CopierQuestions"]}}
+        result = prompt_for_config(context, no_input=True)["probe"]
+    finally:
+        _proving = False
+    if result != probe:
+        raise UnsupportedCookiecutter(
+            "this cookiecutter renders answers in a way this template cannot keep as data; "
+            "use cookiecutter 2.x up to 2.7.1, or copier"
+        )
+
+
+class CopierQuestions(Extension):
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        keep_answers_as_data(environment)
+        environment.join_path = copier_template_name
+        environment.filters.update(regex_search=regex_search, regex_replace=regex_replace)
+        environment.globals.update(default_of=default_of, checked=checked)
+        if not _proving:
+            prove_answers_stay_data()

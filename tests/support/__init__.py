@@ -1,0 +1,28 @@
+"""What the template's tests share: one way to render with each engine, the project it returns,
+the named option sets, the one table of bad answers, and the tools the tests run.
+
+Tests import from here (`from support import render, OPTION_SETS`), never from conftest.
+"""
+
+from support.engines import answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
+from support.option_sets import OPTION_SETS
+from support.paths import ROOT, TREE
+from support.project import Project
+from support.tools import BIN, package_index_url, require_tool, run, tool_env
+
+__all__ = [
+    "BIN",
+    "OPTION_SETS",
+    "ROOT",
+    "TREE",
+    "Project",
+    "answers_for",
+    "cookiecutter_verdict",
+    "copier_answers",
+    "copier_verdict",
+    "package_index_url",
+    "render",
+    "require_tool",
+    "run",
+    "tool_env",
+]

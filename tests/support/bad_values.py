@@ -1,0 +1,303 @@
+"""The one table of answers the template rejects, and of answers it must accept.
+
+Every bad answer runs through both engines' validation in-process (tests/test_answers.py), and
+the first of each question through real renders of both engines. A question added to copier.yml
+joins this table: a test fails while a question has no bad answer here.
+
+Each bad answer names the exact reason both engines must give, or ENGINE where the engine
+itself refuses the value before the template's rules run (a value outside a choice list, a
+mapping copier cannot turn into text, a yes/no cookiecutter cannot read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ENGINE = "<the engine refuses it itself>"
+
+
+@dataclass(frozen=True)
+class Bad:
+    question: str
+    value: Any
+    reason: str
+    # Earlier answers the value contradicts.
+    others: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def given(self) -> dict[str, Any]:
+        return {**self.others, self.question: self.value}
+
+    def __str__(self) -> str:
+        return f"{self.question}={self.value!r}"[:70] + (f" with {self.others}" if self.others else "")
+
+
+TEXT = "must be text"
+HOST_ONLY = "host[:port] only: no scheme or path"
+
+
+def bad(question: str, reason: str, *values: Any, **others: Any) -> list[Bad]:
+    return [Bad(question, value, reason, others) for value in values]
+
+
+BAD_ANSWERS: list[Bad] = [
+    *bad("project_name", "is empty", "", "   "),
+    *bad(
+        "project_name",
+        "has an invisible character",
+        "two\nlines",
+        "tab\there",
+        "nul\x00",
+        "bidi\u202eoverride",
+        "nbsp\xa0",
+        "zero\u200bwidth",
+        "line\u2028separator",
+        "private\ue000use",
+    ),
+    *bad("project_name", TEXT, True, False),
+    *bad("project_name", ENGINE, {"a": 1}, ["a", "b"]),
+    *bad("project_slug", "is empty", ""),
+    *bad("project_slug", "is longer than 100 characters", "a" * 101),
+    *bad("project_slug", "must start with a letter a-z", "Billing", "1billing", "-billing", ".", "../escape", "_x"),
+    *bad("project_slug", "use only a-z, 0-9 and hyphens", "billing_service", "a/b", "bIlling", "billing.x", "caf\xe9"),
+    *bad("project_slug", "has -- or ends with -", "billing--service", "billing-"),
+    *bad("package_name", "must start with a-z or _", "1pkg", "Billing", "", "__", "_"),
+    *bad("package_name", "use only a-z, 0-9 and _", "my-pkg", "my.pkg", "pkG"),
+    *bad("package_name", "is a Python keyword", "class", "match", "type"),
+    *bad("package_name", "shadows a standard module", "json", "os", "asyncio", "distutils", "annotationlib", "tomllib"),
+    *bad("description", "has an invisible character", "two\nlines", "bell\x07", "\u202e"),
+    *bad("private_dependencies", "has an invisible character", "core-lib@a\x7fb", "a@v1,\nb@v2"),
+    *bad("description", TEXT, True),
+    *bad("author_name", "is empty", ""),
+    *bad("author_name", "has an invisible character", "cr\r"),
+    *bad(
+        "author_email",
+        "is not like name@example.com",
+        "not-an-email",
+        "a@b",
+        "a@@example.com",
+        "a b@example.com",
+        "a..b@example.com",
+        ".a@example.com",
+        "a@-example.com",
+        "a@example.c0m",
+        "Name <a@example.com>",
+        "a@example..com",
+        'a"@example.com',
+        "a@" + "b" * 64 + ".com",
+        "a" * 243 + "@example.com",
+    ),
+    *bad("author_email", "is empty", ""),
+    *bad("github_host", HOST_ONLY, "https://github.com", "github.com/org", "user@github.com", "github.com/"),
+    *bad(
+        "github_host",
+        "port must be 1-65535",
+        "github.com:0",
+        "github.com:65536",
+        "github.com:port",
+        "github.com:",
+        "github.com:08443",
+        "github.com:\xb2",
+        "h:99999",
+    ),
+    *bad(
+        "github_host",
+        "is not a valid host name",
+        "git hub.com",
+        "-github.com",
+        "github..com",
+        "github.com.",
+        "a" * 64 + ".com",
+        ".".join(["a" * 63] * 3) + "." + "a" * 62,
+        "github-.com",
+        "gith\xfcb.com",
+    ),
+    *bad("github_host", "write it in lower case", "GitHub.com", "GHE.example.com:8443"),
+    *bad("github_host", "is empty", ""),
+    *bad("github_org", "is longer than 39 characters", "a" * 40),
+    *bad(
+        "github_org", "use only letters, digits and -", "acme..corp", "acme/corp", "acme corp", "acme_corp", "acme.corp"
+    ),
+    *bad("github_org", "has -- or a - at either end", "-acme", "acme-", "acme--corp"),
+    *bad("github_org", "is empty", ""),
+    *bad("private_dependencies", "entry 1 has no @ref", "core-lib", "core-lib, b@v1"),
+    *bad("private_dependencies", "entry 2 has no @ref", "a@v1, core-lib"),
+    *bad("private_dependencies", "entry 1 has an empty ref", "core-lib@", "core-lib@ , b@v1"),
+    *bad(
+        "private_dependencies",
+        "entry 1: invalid git ref",
+        "core-lib@v1..2",
+        "core-lib@v1~1",
+        "core-lib@v1^",
+        "core-lib@a:b",
+        "core-lib@main.lock",
+        "core-lib@release/.hidden",
+        "core-lib@-rf",
+        "core-lib@feature//x",
+        "core-lib@v1.",
+        "core-lib@x@{-1}",
+        "core-lib@@",
+        "core-lib@a*b",
+        "core-lib@a?b",
+        "core-lib@a[b",
+        "core-lib@a\\b",
+        "core-lib@/x",
+        "core-lib@x/",
+        "core-lib@a b",
+        "core-lib@a.lock/b",
+        "core-lib@.x",
+    ),
+    *bad(
+        "private_dependencies",
+        "entry 1: bad organization",
+        "bad..org/core-lib@v1",
+        "-org/core-lib@v1",
+        "a/b/c@v1",
+        "/core-lib@v1",
+        "o_o/core-lib@v1",
+        "../core-lib@v1",
+    ),
+    *bad(
+        "private_dependencies",
+        "entry 1: bad repository",
+        "org/core lib@v1",
+        "org/core-lib.git@v1",
+        "org/core-lib.GIT@v1",
+        "org/a..b@v1",
+        "org/-lib@v1",
+        "org/lib-@v1",
+        "@v1",
+        "org/" + "a" * 101 + "@v1",
+    ),
+    *bad(
+        "private_dependencies",
+        "entries 1, 2: same package",
+        "core-lib@v1, core-lib@v2",
+        "core-lib@v1, Core_Lib@v2",
+        "core.lib@v1, other/core-lib@v2",
+    ),
+    *bad("private_dependencies", "entry 1 names this project", "example-service@v1", "Example_Service@v1"),
+    *bad("private_dependencies", "entry 1 names this project", "billing@v1", project_slug="billing"),
+    *bad(
+        "git_auth",
+        "an App reaches only example-org, not other-org/tools",
+        "github-app",
+        private_dependencies="core-lib@v1.0.0, other-org/tools@v2.0.0",
+    ),
+    *bad("git_auth", ENGINE, "password", "", "GitHub-App"),
+    *bad("update_bot", ENGINE, "snyk", "Renovate"),
+    *bad("token_secret_name", "use only A-Z, a-z, 0-9 and _", "MY-TOKEN", "MY TOKEN", "TOKEN$", "T\xd6KEN"),
+    *bad("token_secret_name", "must not start with a digit", "1TOKEN"),
+    *bad("token_secret_name", "GITHUB_ names are reserved", "GITHUB_TOKEN", "github_pat", "GitHub_X"),
+    *bad("token_secret_name", "is empty", ""),
+    *bad("python_version", ENGINE, "3.9", "3.10", "3.15", "2.7", "3"),
+    *bad(
+        "poetry_version",
+        "use a Poetry 2 version: 2.x.y",
+        "1.8.0",
+        "3.0.0",
+        "latest",
+        "2.1",
+        "2.01.0",
+        "v2.1.0",
+        ">=2.0",
+        "2.1.0b1",
+        "2.1.0 ",
+        "20.1.0",
+    ),
+    *bad("poetry_version", "is empty", ""),
+    *bad(
+        "package_index_url",
+        "must start with https://",
+        "http://mirror.example.com/simple",
+        "ftp://mirror.example.com",
+        "mirror.example.com/simple",
+        "HTTPS://mirror.example.com",
+    ),
+    *bad(
+        "package_index_url",
+        "must not hold credentials",
+        "https://user:pass@mirror.example.com/simple",
+        "https://token@mirror.example.com/simple",
+    ),
+    *bad(
+        "package_index_url",
+        "no query or fragment",
+        "https://mirror.example.com/simple?x=1",
+        "https://mirror.example.com/simple#x",
+    ),
+    *bad("package_index_url", "must not contain spaces", "https://mirror.example.com/a b"),
+    *bad("package_index_url", "has an invisible character", "https://mirror.example.com/a\tb"),
+    *bad(
+        "package_index_url",
+        "is not a valid https:// URL",
+        "https://",
+        "https://[broken/simple",
+        "https://mirror.example.com:0/simple",
+        "https://-x.example.com/",
+    ),
+    *bad("package_index_credentials", "needs a package_index_url", True),
+    *bad("package_index_credentials", "answer yes or no", {"x": 1}, package_index_url="https://m.example.com/simple"),
+    *bad("license", ENGINE, "GPL", "mit"),
+    *bad("release_workflow", "answer yes or no", {"x": 1}, ["yes"]),
+    *bad("release_workflow", ENGINE, "sometimes"),
+    *bad("template_update_workflow", "answer yes or no", {"x": 1}),
+]
+
+# Answers each question must accept, the boundaries among them.
+GOOD_ANSWERS: dict[str, list[Any]] = {
+    "project_name": ["Billing Service", "x", "Ünïcødé — ${{ github.token }} {{ 7*7 }} $(id) `id` 'q' \"dq\" \\"],
+    "project_slug": ["billing-service", "a", "a1-b2", "a" * 100],
+    "package_name": ["billing_service", "a", "_private", "pkg2", "billing__x", "types_"],
+    "description": ["", "Computes invoices.", "{% raw %}{% endraw %}", "#!/bin/sh; rm -rf /"],
+    "author_name": ["Platform Team", 'O\'Brien "Ops"'],
+    "author_email": [
+        "platform@example.com",
+        "first.last+tag@mail.example.co.uk",
+        "a_b%c-d@x-y.io",
+        "a@" + "b" * 63 + ".com",
+        "a" * 242 + "@example.com",
+    ],
+    "github_host": [
+        "github.com",
+        "github.example.com",
+        "git.example.internal:8443",
+        "localhost",
+        "127.0.0.1:1",
+        "h:65535",
+        "a" * 63 + ".com",
+        ".".join(["a" * 63] * 3) + "." + "a" * 61,
+    ],
+    "github_org": ["acme-corp", "a", "A1", "1acme", "a" * 39, "a-b-c"],
+    "private_dependencies": [
+        "",
+        "core-lib@v1.2.0",
+        "core-lib@v1.2.0, other-org/tools@main",
+        "x@0123456789abcdef0123456789abcdef01234567",
+        "data_tools@release/2.x",
+        "a.b@feature/x-y_z",
+        "lib@v1@2",
+        "lib@ünï",
+        "lib@a.lock.b",
+        "a@x,",
+        " a@x , b@y ",
+        "org/" + "a" * 100 + "@v1",
+        "1org/lib@v1",
+    ],
+    "git_auth": ["token", "github-app", "ssh", "poetry-http-basic"],
+    "update_bot": ["renovate", "dependabot", "none"],
+    "token_secret_name": ["POETRY_GIT_TOKEN", "_x", "a1", "GITHUBTOKEN", "MY_GITHUB_TOKEN"],
+    "python_version": ["3.11", "3.12", "3.13", "3.14"],
+    "poetry_version": ["2.0.0", "2.5.1", "2.10.0", "2.1.12"],
+    "package_index_url": [
+        "",
+        "https://nexus.example.com/repository/pypi/simple",
+        "https://m.example.com:8443/simple/",
+        "https://Mirror.Example.com/simple",
+    ],
+    "package_index_credentials": [False, "no", "false", "0"],
+    "license": ["Proprietary", "MIT"],
+    "release_workflow": [True, False, "yes", "no", "true", "0", "on"],
+    "template_update_workflow": [True, False],
+}

@@ -1,0 +1,292 @@
+"""Both engines judge every answer alike, say why in a line that fits, and stop before writing.
+
+copier.yml holds each question's rule (macros of templates/rules.jinja); cookiecutter runs the
+same validators through cookiecutter_questions.py. The whole table of bad and good answers
+(tests/support/bad_values.py) and property-based answers run through each engine's own
+validation code in-process and must get the same verdict and the same reason; one bad answer
+per question also goes through real renders of both engines, which must leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from support import ROOT, answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
+from support.bad_values import BAD_ANSWERS, ENGINE, GOOD_ANSWERS, Bad
+
+from cookiecutter_questions import InvalidAnswers
+
+QUESTIONS = {
+    name: spec
+    for name, spec in yaml.safe_load((ROOT / "copier.yml").read_text()).items()
+    if not name.startswith("_") and spec.get("when") is not False
+}
+# copier prints "Validation error for question '<name>': " before a reason, on one line.
+COPIER_LINE = 80
+
+
+def examples(count: int) -> settings:
+    """Reproducible in CI: no example database, the same examples on every run."""
+    return settings(
+        max_examples=count,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+
+
+def verdicts(given: dict[str, Any]) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+    return cookiecutter_verdict(given), copier_verdict(given)
+
+
+def test_question_files_are_written_from_copier_yml() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/write_question_files.py", "--check"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_question_has_bad_and_good_answers_in_the_table() -> None:
+    assert set(QUESTIONS) == {bad.question for bad in BAD_ANSWERS} == set(GOOD_ANSWERS)
+
+
+@pytest.mark.parametrize("bad", BAD_ANSWERS, ids=str)
+def test_both_engines_reject_a_bad_answer_for_the_same_reason(bad: Bad) -> None:
+    cookiecutter, copier = verdicts(bad.given)
+    if bad.reason == ENGINE:
+        assert cookiecutter and copier, (cookiecutter, copier)
+    else:
+        assert cookiecutter == copier == (bad.question, bad.reason)
+
+
+@pytest.mark.parametrize(
+    ("question", "value"),
+    [(question, value) for question, values in GOOD_ANSWERS.items() for value in values],
+    ids=lambda item: repr(item)[:40],
+)
+def test_both_engines_accept_a_good_answer(question: str, value: Any) -> None:
+    assert verdicts({question: value}) == (None, None)
+
+
+def test_numbers_are_taken_as_text_by_both_engines() -> None:
+    given = {"project_name": 42, "project_slug": "p42", "description": 1.5}
+    assert verdicts(given) == (None, None)
+    assert answers_for(given)["project_name"] == copier_answers(given)["project_name"] == "42"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        bad
+        for bad in BAD_ANSWERS
+        if bad.reason != ENGINE
+        and "choices" not in QUESTIONS[bad.question]
+        and QUESTIONS[bad.question].get("type") == "str"
+    ],
+    ids=str,
+)
+def test_a_reason_fits_copiers_one_line_at_80_columns(bad: Bad) -> None:
+    line = f"Validation error for question '{bad.question}': {bad.reason}"
+    assert len(line) <= COPIER_LINE, line
+
+
+# --- property-based -----------------------------------------------------------------------
+
+ANY_TEXT = st.text(max_size=30)
+TRICKY = st.sampled_from(
+    [
+        "{{",
+        "}}",
+        "{%",
+        "${{",
+        "$(",
+        "`",
+        '"',
+        "'",
+        "\\",
+        ": ",
+        "#",
+        "@",
+        "/",
+        ",",
+        "..",
+        "-",
+        "_",
+        ".",
+        " ",
+        "\t",
+        "\n",
+        "é",
+        "İ",
+        "½",
+        "Ⅻ",
+        "ﬀ",
+        "！",
+        "\u202e",
+        "\xa0",
+        "A",
+        "1",
+    ]
+)
+MIXED_TEXT = st.lists(st.one_of(st.text(max_size=6), TRICKY), max_size=10).map("".join)
+
+
+@examples(120)
+@given(
+    question=st.sampled_from(
+        [name for name, spec in QUESTIONS.items() if spec.get("type") == "str" and "choices" not in spec]
+    ),
+    value=st.one_of(ANY_TEXT, MIXED_TEXT),
+)
+def test_any_text_gets_the_same_verdict_from_both_engines(question: str, value: str) -> None:
+    cookiecutter, copier = verdicts({question: value})
+    assert cookiecutter == copier
+
+
+# Text the rules accept as a name: printing characters and the space, any script.
+NAME_TEXT = st.lists(st.one_of(st.characters(exclude_categories=["C", "Z"]), st.just(" "), TRICKY), max_size=20).map(
+    "".join
+)
+
+
+@examples(80)
+@given(NAME_TEXT.map(lambda text: "a" + text))
+def test_derived_names_follow_pythons_unicode_folding_in_both_engines(name: str) -> None:
+    """stock copier has no Unicode normalization: templates/tables.jinja carries Python's."""
+    expected = re.sub(
+        r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    )
+    expected = expected.strip("-")
+    given = {"project_name": name, "private_dependencies": ""}
+    assume(verdicts(given) == (None, None))
+    for answers in (answers_for(given), copier_answers(given)):
+        assert answers["project_slug"] == expected
+        assert answers["package_name"] == expected.replace("-", "_")
+
+
+REF_TEXT = st.text(
+    st.one_of(st.sampled_from(list("ab1/.-@{}~^:?*[\\ \t_,")), st.characters(min_codepoint=0, max_codepoint=0x7F)),
+    min_size=1,
+    max_size=10,
+)
+
+
+def git_accepts(ref: str) -> bool:
+    # Branch and tag names: check-ref-format's rules, and git refuses a leading '-' for both.
+    result = subprocess.run(["git", "check-ref-format", "--allow-onelevel", ref], capture_output=True)
+    return result.returncode == 0 and not ref.startswith("-")
+
+
+@examples(150)
+@given(REF_TEXT)
+def test_the_ref_rule_agrees_with_git_check_ref_format(ref: str) -> None:
+    # ',' separates entries and surrounding spaces are trimmed, so neither can reach a ref;
+    # git cannot receive NUL as an argument.
+    assume("," not in ref and ref == ref.strip() and "\x00" not in ref)
+    cookiecutter, copier = verdicts({"private_dependencies": f"lib@{ref}"})
+    assert cookiecutter == copier
+    assert (cookiecutter is None) == git_accepts(ref), ref
+
+
+GOOD_SLUG = st.from_regex(r"[a-z][a-z0-9]{0,10}(-[a-z0-9]{1,8}){0,3}", fullmatch=True)
+GOOD_SECRET = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True).filter(
+    lambda name: not name.upper().startswith("GITHUB_")
+)
+GOOD_ORG = st.from_regex(r"[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8}){0,2}", fullmatch=True)
+GOOD_HOST = st.from_regex(r"[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){0,2}(:[1-9][0-9]{0,3})?", fullmatch=True)
+BAD_CHARACTERS = [" ", "\t", "\n", "/", "\\", "..", "@", ":", "{", "$", "'", '"', ";", "é", "\x00", "A", "_", "."]
+
+
+@st.composite
+def broken(draw: st.DrawFn, good: st.SearchStrategy[str], prefixes: list[str]) -> str:
+    """A good value with one rule broken: a bad character inside, or a bad start."""
+    value = draw(good)
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(value)))
+        return value[:at] + draw(st.sampled_from(BAD_CHARACTERS)) + value[at:]
+    return draw(st.sampled_from(prefixes)) + value
+
+
+@examples(200)
+@given(
+    st.one_of(
+        st.tuples(st.just("project_slug"), st.one_of(GOOD_SLUG, broken(GOOD_SLUG, ["1", "-", "_", "A"]))),
+        st.tuples(st.just("token_secret_name"), st.one_of(GOOD_SECRET, broken(GOOD_SECRET, ["0", "GITHUB_", "-"]))),
+        st.tuples(st.just("github_org"), st.one_of(GOOD_ORG, broken(GOOD_ORG, ["-", "."]))),
+        st.tuples(st.just("github_host"), st.one_of(GOOD_HOST, broken(GOOD_HOST, ["https://", "user@", "-"]))),
+    )
+)
+def test_near_misses_get_the_same_verdict_from_both_engines(case: tuple[str, str]) -> None:
+    question, value = case
+    assert cookiecutter_verdict({question: value}) == copier_verdict({question: value})
+
+
+# --- real renders ---------------------------------------------------------------------------
+
+FIRST_BAD = {bad.question: bad for bad in reversed(BAD_ANSWERS) if bad.reason != ENGINE}
+
+
+@pytest.mark.parametrize("bad", FIRST_BAD.values(), ids=str)
+def test_a_bad_answer_stops_both_engines_with_nothing_written(bad: Bad, tmp_path: Path) -> None:
+    with pytest.raises(InvalidAnswers) as stopped:
+        render("cookiecutter", tmp_path / "cookiecutter", bad.given)
+    named = [line for line in str(stopped.value).splitlines() if line.startswith(f"  {bad.question} = ")]
+    assert len(named) == 1 and named[0].endswith(f": {bad.reason}"), str(stopped.value)
+    assert not (tmp_path / "cookiecutter").exists() or not any((tmp_path / "cookiecutter").iterdir())
+
+    with pytest.raises(ValueError, match=re.escape(f"'{bad.question}': {bad.reason}")):
+        render("copier", tmp_path / "copier", bad.given)
+    assert not (tmp_path / "copier").exists()
+
+
+def test_cookiecutter_names_each_bad_answer_and_the_command_to_rerun(tmp_path: Path) -> None:
+    """The CLI prints no traceback; the answers wait in cookiecutter's replay file, which runs
+    again with one command once corrected."""
+    command = [
+        str(Path(sys.executable).parent / "cookiecutter"),
+        "--no-input",
+        "--output-dir",
+        str(tmp_path / "out"),
+        str(ROOT),
+        "project_slug=Billing Service",
+        "github_org=acme..corp",
+        "__answers=x",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:5] == [
+        "Cannot generate the project: 4 answer(s) not valid, nothing written.",
+        "  project_slug = 'Billing Service': must start with a letter a-z",
+        "  package_name = 'Billing Service': must start with a-z or _",
+        "  github_org = 'acme..corp': use only letters, digits and -",
+        "  __answers = 'x': is not a question: leave it out",
+    ]
+    assert not (tmp_path / "out").exists()
+    replay = Path(lines[5].removeprefix("cookiecutter saved the answers in "))
+    rerun = lines[7].strip().split(" ")
+    assert rerun == ["cookiecutter", "--replay-file", str(replay), str(ROOT)]
+
+    answers = __import__("json").loads(replay.read_text())
+    answers["cookiecutter"].update(
+        project_slug="billing-service", package_name="billing_service", github_org="acme-corp", __answers=""
+    )
+    replay.write_text(__import__("json").dumps(answers))
+    fixed = subprocess.run(
+        [command[0], *rerun[1:3], "--output-dir", str(tmp_path / "out"), *rerun[3:]],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert (tmp_path / "out" / "billing-service" / "pyproject.toml").is_file()
