@@ -133,7 +133,7 @@ def copier_yml(text: str, copier: dict[str, Any]) -> str:
     pairs = ", ".join(f"'{name}': {name}" for name in names)
     block = (
         "cookiecutter:\n"
-        "  type: yaml\n"
+        "  type: json\n"
         "  when: false\n"
         "  default: >-\n"
         f"    {{{{ {{{pairs}, '__answers': _copier_conf.answers_file | string}} | tojson }}}}\n"
