@@ -28,7 +28,8 @@ from typing import Any
 
 import yaml
 from cookiecutter.exceptions import FailedHookException
-from jinja2 import FileSystemLoader, pass_context
+from jinja2 import ChoiceLoader, FileSystemLoader, FunctionLoader, pass_context
+from jinja2.bccache import BytecodeCache, FileSystemBytecodeCache
 from jinja2.ext import Extension
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
@@ -60,26 +61,82 @@ def regex_replace(value: Any, pattern: str = "", replacement: str = "") -> str:
 
 @functools.cache
 def copier_questions() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+    # libyaml's loader where PyYAML has it: ten times faster than the pure-Python one.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load((ROOT / "copier.yml").read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+
+
+# Names under which copier_environment's loader serves copier.yml's own templates.
+DEFAULT = "copier.yml default of "
+VALIDATORS = "copier.yml validators"
+# Between the validators in their one template: no validator prints it, and no whitespace
+# control can trim it.
+SEPARATOR = "\x00"
+
+
+def questions() -> dict[str, Any]:
+    """The asked questions of copier.yml, in order: settings and computed values left out."""
+    return {
+        name: spec
+        for name, spec in copier_questions().items()
+        if not name.startswith("_") and spec.get("when") is not False
+    }
+
+
+def validator_segments() -> list[tuple[str, str]]:
+    """(question, Jinja) for each validator copier runs: a question's own, and the one of the
+    choice it was given (copier disables such a choice and names the reason)."""
+    segments = []
+    for name, spec in questions().items():
+        if "validator" in spec:
+            segments.append((name, spec["validator"]))
+        choices = spec.get("choices")
+        for choice in choices.values() if isinstance(choices, dict) else []:
+            if isinstance(choice, dict) and "validator" in choice:
+                condition = "{% if " + name + " == " + json.dumps(choice["value"]) + " %}"
+                segments.append((name, condition + choice["validator"] + "{% endif %}"))
+    return segments
+
+
+def copier_source(name: str) -> str | None:
+    """copier.yml's templates, served by name so that Jinja compiles (and caches) each once: every
+    validator in one template, and each question's default."""
+    if name == VALIDATORS:
+        return SEPARATOR.join(text for _, text in validator_segments())
+    if name.startswith(DEFAULT):
+        return str(copier_questions()[name.removeprefix(DEFAULT)]["default"])
+    return None
+
+
+@functools.cache
+def bytecode_cache() -> BytecodeCache | None:
+    """Jinja's own cache of compiled templates, in its per-user private directory, so that the
+    rules compile once per machine rather than on every render; none where that directory is
+    not safe to use."""
+    try:
+        return FileSystemBytecodeCache()
+    except RuntimeError:
+        return None
 
 
 @functools.cache
 def copier_environment() -> SandboxedEnvironment:
     """An environment as copier makes one for this template: sandboxed, loader at the template
     root, trailing newlines kept, copier's regex filters."""
-    environment = SandboxedEnvironment(loader=FileSystemLoader(ROOT), keep_trailing_newline=True)
+    loader = ChoiceLoader([FileSystemLoader(ROOT), FunctionLoader(copier_source)])
+    environment = SandboxedEnvironment(loader=loader, keep_trailing_newline=True, bytecode_cache=bytecode_cache())
     environment.filters.update(regex_search=regex_search, regex_replace=regex_replace)
     return environment
 
 
-def render(text: Any, answers: dict[str, Any], data: dict[str, Any] | None = None) -> str:
+def render(name: str, answers: dict[str, Any], data: dict[str, Any] | None = None) -> str:
     """Render one of copier.yml's templates with the answers, as copier would."""
     context = {**answers, "_copier_conf": {"data": data or {}}}
-    return copier_environment().from_string(str(text)).render(context).strip()
+    return copier_environment().get_template(name).render(context)
 
 
 def default_of(name: str, answers: dict[str, Any]) -> str:
-    return render(copier_questions()[name]["default"], dict(answers))
+    return render(DEFAULT + name, dict(answers)).strip()
 
 
 def answer_errors(answers: dict[str, Any], given: dict[str, Any]) -> list[tuple[str, Any, str]]:
@@ -88,24 +145,17 @@ def answer_errors(answers: dict[str, Any], given: dict[str, Any]) -> list[tuple[
     `given` holds the values as given, before cookiecutter turned them into text (its
     `_cookiecutter`), which copier's validators read as `_copier_conf.data`.
     """
-    questions = copier_questions()
+    asked = questions()
     data = {
         name: value
         for name, value in given.items()
-        if name in questions and "choices" not in questions[name] and value != derived_questions().get(name)
+        if name in asked and "choices" not in asked[name] and value != derived_questions().get(name)
     }
+    reasons = render(VALIDATORS, answers, data).split(SEPARATOR)
     errors = []
-    for name, spec in questions.items():
-        if name.startswith("_") or spec.get("when") is False:
-            continue
-        value = answers.get(name)
-        reason = render(spec["validator"], answers, data) if "validator" in spec else ""
-        choices = spec.get("choices")
-        if not reason and isinstance(choices, dict):
-            chosen = [choice for choice in choices.values() if isinstance(choice, dict) and choice["value"] == value]
-            reason = render(chosen[0].get("validator", ""), answers, data) if chosen else ""
-        if reason:
-            errors.append((name, value, reason))
+    for (name, _), reason in zip(validator_segments(), reasons, strict=True):
+        if reason.strip() and name not in {error[0] for error in errors}:
+            errors.append((name, answers.get(name), reason.strip()))
     expected = json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
     for name, value in answers.items():
         if name.startswith("_") and name not in COOKIECUTTER_KEYS and name in expected and value != expected[name]:
@@ -171,11 +221,13 @@ def keep_answers_as_data(environment: Any) -> None:
     every other string back as it is. The calling module is the only sign of an answer that
     cookiecutter gives; `prove_answers_stay_data` checks that this still holds."""
     compile_source = environment.from_string
+    literal: list[Any] = []  # "{{ literal }}", compiled on first use: an answer costs no parse
 
     def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
         caller = sys._getframe(1).f_globals.get("__name__")
         if caller == "cookiecutter.prompt" and source not in derived_defaults():
-            return compile_source("{{ literal }}", {"literal": source})
+            literal[:] = literal or [environment.compile("{{ literal }}")]
+            return environment.template_class.from_code(environment, literal[0], {"literal": source})
         return compile_source(source, globals, template_class)
 
     environment.from_string = from_string
@@ -209,6 +261,7 @@ class CopierQuestions(Extension):
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
         keep_answers_as_data(environment)
+        environment.bytecode_cache = bytecode_cache()
         environment.join_path = copier_template_name
         environment.filters.update(regex_search=regex_search, regex_replace=regex_replace)
         environment.globals.update(default_of=default_of, checked=checked)

@@ -1,8 +1,11 @@
 """Where the time goes: rendering, updating, and the generated project's CI install.
 
-    python3 tasks.py bench [--runs N] [--no-suite]
+    python3 tasks.py bench [--runs N] [--no-suite] [--only-render] [--anchor TEMPLATE_DIR]
 
-Prints a Markdown table of medians and spreads. Install timings run the rendered workflow's
+Prints a Markdown table of medians and spreads. Each engine's render of this template is timed
+beside a one-file template rendered by the same engine in the same loop (the floor any template
+pays), and reported as a ratio; --anchor adds another template's cookiecutter render the same way.
+Install timings run the rendered workflow's
 own auth, preflight and install step against a local authenticated git server with two private
 dependencies: cold (empty caches), warm (the cache directories the workflow restores, in a fresh
 checkout) and no-op (installed already).
@@ -19,13 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+STOCK_COPIER = ROOT / ".venv-stock-copier" / "bin" / "copier"
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+TREE_NAME = "{{ cookiecutter.project_slug if checked(cookiecutter) }}"
 
 Row = tuple[str, list[float], str]
 
@@ -45,31 +49,57 @@ def quiet(command: list[str], cwd: Path | None = None, env: dict[str, str] | Non
     subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
 
 
-def rendering_rows(work: Path, runs: int) -> list[Row]:
-    from conftest import render_copier
-    from cookiecutter.main import cookiecutter
+FLOOR_QUESTIONS = {"cookiecutter.json": '{"name": "floor"}\n', "copier.yml": "name:\n  type: str\n  default: floor\n"}
 
-    out = work / "render"
-    cookiecutter_cli, copier_cli = str(BIN / "cookiecutter"), str(BIN / "copier")
 
-    def cookiecutter_cli_render(i: int) -> None:
-        quiet([cookiecutter_cli, "--no-input", "-o", str(out / f"cc-cli-{i}"), str(ROOT)])
+def floor_template(work: Path) -> Path:
+    """The smallest template each engine renders: one question, one file. What any template pays."""
+    floor = work / "floor"
+    for name, text in FLOOR_QUESTIONS.items():
+        (floor / name).parent.mkdir(parents=True, exist_ok=True)
+        (floor / name).write_text(text)
+    tree = floor / "{{cookiecutter.name}}"
+    tree.mkdir()
+    (tree / "README.md").write_text("# {{ cookiecutter.name }}\n")
+    (floor / "copier.yml").write_text(FLOOR_QUESTIONS["copier.yml"] + "_subdirectory: project\n")
+    (floor / "project").mkdir()
+    (floor / "project" / "README.md").write_text("# {{ name }}\n")
+    return floor
 
-    def copier_cli_render(i: int) -> None:
-        quiet([copier_cli, "copy", "--trust", "--defaults", "--quiet", str(ROOT), str(out / f"cp-cli-{i}")])
 
-    rows: list[Row] = [
-        ("cookiecutter --version (startup floor)", measure(lambda i: quiet([cookiecutter_cli, "--version"]), runs), ""),
-        ("cookiecutter CLI render", measure(cookiecutter_cli_render, runs), ""),
-        (
-            "cookiecutter API render",
-            measure(lambda i: cookiecutter(str(ROOT), no_input=True, output_dir=str(out / f"cc-api-{i}")), runs),
-            "in-process",
-        ),
-        ("copier --version (startup floor)", measure(lambda i: quiet([copier_cli, "--version"]), runs), ""),
-        ("copier CLI render", measure(copier_cli_render, runs), "includes a git clone of the template"),
-        ("copier API render", measure(lambda i: render_copier(out / f"cp-api-{i}", {}), runs), "in-process"),
+def side_by_side(engine: str, templates: dict[str, Path], render: Callable[[Path, Path], None], runs: int) -> list[Row]:
+    """Each template's render, alternated in one loop so all see the same load; the last one is the
+    floor the others are compared with."""
+    times: dict[str, list[float]] = {label: [] for label in templates}
+    for index in range(runs):
+        for label, source in templates.items():
+            start = time.perf_counter()
+            render(source, Path(tempfile.mkdtemp(prefix=f"render-{index}-")))
+            times[label].append(time.perf_counter() - start)
+    floor = statistics.median(times[list(templates)[-1]])
+    return [
+        (f"{engine}: {label}", measured, f"{statistics.median(measured) / floor:.2f}x the floor")
+        for label, measured in times.items()
     ]
+
+
+def rendering_rows(work: Path, runs: int, anchor: Path | None) -> list[Row]:
+    floor = floor_template(work)
+    # copier renders a git template from a clean clone; a plain copy of the working tree stands in.
+    template = work / "template"
+    shutil.copytree(ROOT, template, ignore=shutil.ignore_patterns(".git", ".venv*", "node_modules", "generated"))
+
+    def cookiecutter_cli(source: Path, out: Path) -> None:
+        quiet([str(BIN / "cookiecutter"), "--no-input", "-o", str(out), str(source)])
+
+    def copier_cli(source: Path, out: Path) -> None:
+        quiet([str(STOCK_COPIER), "copy", "--defaults", "--quiet", str(source), str(out / "project")])
+
+    anchors = {f"anchor {anchor.name}": anchor} if anchor else {}
+    rows = side_by_side(
+        "cookiecutter CLI", {"this template": template, **anchors, "one-file floor": floor}, cookiecutter_cli, runs
+    )
+    rows += side_by_side("stock copier CLI", {"this template": template, "one-file floor": floor}, copier_cli, runs)
     return rows
 
 
@@ -81,35 +111,31 @@ def git(args: list[str], cwd: Path) -> None:
 
 def update_rows(work: Path, runs: int) -> list[Row]:
     """`copier update` of a generated repository by one template commit."""
-    import copier
-
-    template = work / "template"
-    shutil.copytree(ROOT, template, ignore=shutil.ignore_patterns(".venv", "generated", ".git", "__pycache__"))
+    template = work / "update-template"
+    shutil.copytree(ROOT, template, ignore=shutil.ignore_patterns(".git", ".venv*", "node_modules", "generated"))
     git(["init", "-q", "-b", "main"], template)
     git(["add", "-A"], template)
     git(["commit", "-q", "-m", "v1"], template)
     git(["tag", "v1.0.0"], template)
-    readme = template / "{{cookiecutter.project_slug}}" / "README.md"
+    readme = template / TREE_NAME / "README.md"
     readme.write_text(readme.read_text() + "\nA line added by the next template version.\n")
     git(["commit", "-q", "-am", "v1.1"], template)
     git(["tag", "v1.1.0"], template)
 
     def setup(index: int) -> None:
         project = work / f"update-{index}"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            copier.run_copy(str(template), str(project), defaults=True, unsafe=True, quiet=True, vcs_ref="v1.0.0")
+        quiet([str(STOCK_COPIER), "copy", "--defaults", "--quiet", "--vcs-ref", "v1.0.0", str(template), str(project)])
         git(["init", "-q", "-b", "main"], project)
         git(["add", "-A"], project)
         git(["commit", "-q", "-m", "generated"], project)
 
     def update(index: int) -> None:
         quiet(
-            [str(BIN / "copier"), "update", "--trust", "--defaults", "--quiet", "--vcs-ref", "v1.1.0"],
+            [str(STOCK_COPIER), "update", "--defaults", "--quiet", "--vcs-ref", "v1.1.0"],
             cwd=work / f"update-{index}",
         )
 
-    return [("copier update by one template commit (CLI)", measure(update, runs, setup), "")]
+    return [("stock copier update by one template commit (CLI)", measure(update, runs, setup), "")]
 
 
 INSTALL_STEP = "Check access to the private dependencies and install"
@@ -119,7 +145,7 @@ class CiInstall:
     """The rendered setup action's install step, run as CI runs it, against a local git server."""
 
     def __init__(self, work: Path, server: object) -> None:
-        from conftest import package_index_url, render_cookiecutter, tool_env
+        from support import package_index_url, render, tool_env
 
         self.work, self.server = work, server
         overrides = {
@@ -128,7 +154,7 @@ class CiInstall:
             "private_dependencies": "app-lib@v1.0.0, core-lib@v1.0.0",
             "package_index_url": package_index_url(),
         }
-        self.clean = render_cookiecutter(work / "clean", overrides)
+        self.clean = render("cookiecutter", work / "clean", overrides).path
         self.checkout = work / "checkout" / self.clean.name  # one path, as on a runner
         self.home = work / "home"
         self.saved = work / "saved-caches"
@@ -141,7 +167,7 @@ class CiInstall:
         shutil.copy(self.checkout / "poetry.lock", self.clean / "poetry.lock")
 
     def action_run(self, until: str | None = None) -> float:
-        from workflow_steps import ActionRun, Context, setup_inputs
+        from support.workflow_steps import ActionRun, Context, setup_inputs
 
         context = Context(
             workspace=self.checkout,
@@ -182,7 +208,7 @@ class CiInstall:
 
 def install_rows(work: Path, runs: int) -> list[Row]:
     """Cold, warm and no-op install, as the rendered CI step runs it (restore time not counted)."""
-    from gitserver import GitServer
+    from support.gitserver import GitServer
 
     with GitServer(work / "server") as server:
         install = CiInstall(work / "install", server)
@@ -221,14 +247,19 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (default 5; installs use 3)")
     parser.add_argument("--no-suite", action="store_true", help="skip timing the template's own test suite")
+    parser.add_argument("--only-render", action="store_true", help="time rendering only")
+    parser.add_argument(
+        "--anchor", type=Path, help="another cookiecutter template directory to render beside this one, for comparison"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="template-bench-") as tmp:
         work = Path(tmp)
-        rows = rendering_rows(work, args.runs)
-        rows += update_rows(work, min(args.runs, 3))
-        rows += install_rows(work, min(args.runs, 3))
-    if not args.no_suite:
+        rows = rendering_rows(work, args.runs, args.anchor)
+        if not args.only_render:
+            rows += update_rows(work, min(args.runs, 3))
+            rows += install_rows(work, min(args.runs, 3))
+    if not args.no_suite and not args.only_render:
         rows += suite_rows()
     cpu = f"{os.cpu_count()} cores"
     print(f"Machine: {platform.system()} {platform.machine()}, {cpu}, Python {platform.python_version()}\n")

@@ -100,6 +100,11 @@ def regex_class(codepoints: list[int]) -> str:
     return "[" + "".join(escape(a) if a == b else f"{escape(a)}-{escape(b)}" for a, b in ranges) + "]"
 
 
+def whole_word(words: list[str]) -> str:
+    """A pattern that finds exactly one of these words, as the whole text."""
+    return "\\A(?:" + "|".join(map(re.escape, words)) + ")\\Z"
+
+
 def folded(ch: str) -> str:
     """What one non-ASCII character becomes in a slug: its NFKD ASCII letters and digits,
     lower-cased, with anything else a hyphen ("" when nothing ASCII is left)."""
@@ -117,9 +122,8 @@ def tables_jinja(copier: dict[str, Any]) -> str:
     lines = [
         "{#- Written by scripts/write_question_files.py from Python's own tables"
         f" (Unicode {unicodedata.unidata_version}): do not edit. -#}}",
-        # Space-delimited, so `' ' ~ name ~ ' ' in KEYWORDS` matches whole names only.
-        "{%- set KEYWORDS = " + jinja_string(" " + " ".join(keywords) + " ") + " -%}",
-        "{%- set STDLIB_MODULES = " + jinja_string(" " + " ".join(modules) + " ") + " -%}",
+        "{%- set KEYWORD_RE = " + jinja_string(whole_word(keywords)) + " -%}",
+        "{%- set STDLIB_RE = " + jinja_string(whole_word(modules)) + " -%}",
         # `|<character>=<what it becomes in a slug>|`, for each character that leaves something.
         "{%- set FOLD = " + jinja_string(fold) + " -%}",
         "{%- set NON_PRINTING = " + jinja_string(regex_class(non_printing)) + " -%}",
