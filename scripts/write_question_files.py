@@ -71,8 +71,10 @@ def cookiecutter_json(copier: dict[str, Any]) -> str:
             data[name] = f"{{{{ default_of('{name}', cookiecutter) }}}}"
         else:
             data[name] = default
-        # cookiecutter prints prompts with Rich, which would read "[org/]" as markup.
-        prompts[name] = spec["help"].replace("[", "\\[")
+        # The help's lines are broken for copier, which cuts them at the terminal's edge; Rich
+        # wraps cookiecutter's prompts itself, so only an indented line starts a new one. Rich
+        # would read "[org/]" as markup.
+        prompts[name] = re.sub(r"\n(?=\S)", " ", spec["help"]).replace("[", "\\[")
     # Names the copier answers file; empty under cookiecutter, so it writes none.
     data["__answers"] = ""
     data["_extensions"] = [EXTENSION]
