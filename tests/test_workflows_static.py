@@ -219,7 +219,8 @@ def template_pins() -> dict[str, set[tuple[str, str]]]:
             for line in path.read_text().splitlines():
                 match = USES_LINE.match(line)
                 if match and (pin := PIN.match(match["ref"])) and (comment := PIN_COMMENT.match(match["rest"])):
-                    pins.setdefault(pin["action"], set()).add((pin["sha"], comment["version"]))
+                    repository = "/".join(pin["action"].split("/")[:2])
+                    pins.setdefault(repository, set()).add((pin["sha"], comment["version"]))
     return pins
 
 
@@ -235,10 +236,10 @@ def pin_problems(path: Path, pins: dict[str, set[tuple[str, str]]]) -> list[str]
         pin, comment = PIN.match(match["ref"]), PIN_COMMENT.match(match["rest"])
         if not pin or not comment:
             problems.append(f"{path.name}:{number}: {line.strip()!r} is not pinned as `owner/repo@<sha>  # vX.Y.Z`")
-        elif pins.get(pin["action"]) != {(pin["sha"], comment["version"])}:
+        elif pins.get(repository := "/".join(pin["action"].split("/")[:2])) != {(pin["sha"], comment["version"])}:
             problems.append(
                 f"{path.name}:{number}: {pin['action']} pinned to {pin['sha']} {comment['version']}, "
-                f"the template's pin is {pins.get(pin['action'])}"
+                f"the template's pin is {pins.get(repository)}"
             )
     parsed = [step["uses"] for _, step, _ in steps_of(path) if "uses" in step]
     parsed += [job["uses"] for job in (load(path).get("jobs") or {}).values() if "uses" in job]
@@ -327,22 +328,36 @@ def action_problems(path: Path) -> list[str]:
     python_ids = [s.get("id") for s in steps if s.get("uses", "").startswith("actions/setup-python@")]
     if python_ids != ["python"]:
         problems.append(f"{path.name}: the one setup-python step must have id: python, not {python_ids}")
-    caches = {s["with"]["path"]: s["with"] for s in steps if s.get("uses", "").startswith("actions/cache@")}
-    if ".venv" not in caches:
-        problems.append(f"{path.name}: no cache of .venv")
-    for cache_path, settings in caches.items():
+    if any(s.get("uses", "").startswith("actions/cache@") for s in steps):
+        problems.append(
+            f"{path.name}: actions/cache saves in a post step, after nothing can prune it; restore and save"
+        )
+    restores = {s["with"]["path"]: s["with"] for s in steps if s.get("uses", "").startswith("actions/cache/restore@")}
+    saves = {s["with"]["path"]: s for s in steps if s.get("uses", "").startswith("actions/cache/save@")}
+    if set(saves) != set(restores):
+        problems.append(f"{path.name}: restored {sorted(restores)} but saved {sorted(saves)}")
+    for cache_path, settings in restores.items():
         key = settings.get("key", "")
-        for part in (
-            "runner.os",
-            "runner.arch",
-            "steps.python.outputs.python-version",
-            "inputs.poetry-version",
-            "hashFiles('poetry.lock')",
-        ):
+        # Poetry's own virtualenv depends on the tool, not on the project's lock.
+        tool = cache_path.endswith("project-poetry")
+        for part in ("runner.os", "runner.arch", "steps.python.outputs.python-version", "inputs.poetry-version"):
             if part not in key:
                 problems.append(f"{path.name}: the cache key of {cache_path} lacks {part}: {key}")
-    if ".venv" in caches and "restore-keys" in caches[".venv"]:
+        if not tool and "hashFiles('poetry.lock')" not in key:
+            problems.append(f"{path.name}: the cache key of {cache_path} lacks the lock: {key}")
+        if cache_path in saves and saves[cache_path]["with"].get("key") != key:
+            problems.append(f"{path.name}: {cache_path} is saved under another key than it is restored")
+    for cache_path, step in saves.items():
+        condition = step.get("if", "")
+        if "github.event_name == 'push'" not in condition or "github.event.repository.default_branch" not in condition:
+            problems.append(f"{path.name}: {cache_path} may be saved by a run other than a push to the default branch")
+    if ".venv" in restores and "restore-keys" in restores[".venv"]:
         problems.append(f"{path.name}: a partial .venv key could restore an environment of another lock")
+    names = [s.get("name") for s in steps]
+    project_saves = [step for cache_path, step in saves.items() if not cache_path.endswith("project-poetry")]
+    first_save = min((names.index(step["name"]) for step in project_saves), default=len(names))
+    if "Remove private git sources" not in names[:first_save]:
+        problems.append(f"{path.name}: caches are saved before the private git sources are removed")
     return problems
 
 
@@ -463,6 +478,7 @@ def test_actionlint_is_clean_on_every_option_set_and_the_repository_workflows(re
 def test_template_pins_each_action_once() -> None:
     pins = template_pins()
     assert {"actions/checkout", "actions/setup-python", "actions/cache", "actions/create-github-app-token"} <= set(pins)
+    # The actions of one repository (actions/cache/restore, actions/cache/save) share its pin.
     assert all(len(pairs) == 1 for pairs in pins.values()), pins
     # Also the lines no option set renders: every remote uses: in the source is a full pin.
     for path in [*TEMPLATE.rglob("*"), *(ROOT / ".github").rglob("*")]:

@@ -244,6 +244,11 @@ BAD_ANSWERS: list[Bad] = [
     *bad("release_workflow", "answer yes or no", {"x": 1}, ["yes"]),
     *bad("release_workflow", ENGINE, "sometimes"),
     *bad("template_update_workflow", "answer yes or no", {"x": 1}),
+    *bad("fork_safe_caches", "answer yes or no", {"x": 1}, ["no"]),
+    *bad("runner_labels", "is empty", "", "  "),
+    *bad("runner_labels", "has an empty label", "self-hosted,,linux", "linux,", ",linux", "a, ,b"),
+    *bad("runner_labels", "labels use letters, digits, . _ -", "linux;x64", "ubuntu'24", '["linux"]', "gpu:1"),
+    *bad("runner_labels", "a label has a space in it", "self hosted", "linux, x 64"),
 ]
 
 # Answers each question must accept, the boundaries among them.
@@ -301,4 +306,6 @@ GOOD_ANSWERS: dict[str, list[Any]] = {
     "license": ["Proprietary", "MIT"],
     "release_workflow": [True, False, "yes", "no", "true", "0", "on"],
     "template_update_workflow": [True, False],
+    "fork_safe_caches": [True, False, "no"],
+    "runner_labels": ["ubuntu-24.04", "self-hosted, linux, x64", "self-hosted,linux", "gpu_runner.large"],
 }

@@ -38,6 +38,7 @@ OPTION_SETS: dict[str, dict[str, Any]] = {
         "package_index_credentials": True,
     },
     "template-updates": {"template_update_workflow": True, "update_bot": "none", "python_version": "3.14"},
+    "fork-safe-ssh": {"git_auth": "ssh", "private_dependencies": "core-lib@v1.0.0", "fork_safe_caches": True},
     # Combinations the workflows render differently: an App token and a Dependabot git registry
     # on an Enterprise Server host; SSH to a host whose web port differs from its SSH port.
     "ghes-app-dependabot": {

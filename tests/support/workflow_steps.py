@@ -1,22 +1,21 @@
 """Run a rendered composite action's steps the way a GitHub runner would, on this machine.
 
-Only what the setup action needs: `${{ }}` expressions over inputs, secrets, vars, step outputs
-and runner values; simple `if:` conditions; `run:` steps with GitHub's bash invocation;
-GITHUB_ENV / GITHUB_OUTPUT / GITHUB_PATH files; `uses:` steps handled by the caller. Anything
-else (an unknown expression, input, action or step name) raises, so a change to the rendered
-files cannot silently drift away from what the tests run.
+Only what the setup action needs: `${{ }}` expressions and `if:` conditions (evaluated by
+tests/support/expressions.py over inputs, secrets, vars, step outputs, runner and github values);
+`run:` steps with GitHub's bash invocation; GITHUB_ENV / GITHUB_OUTPUT / GITHUB_PATH files;
+`uses:` steps handled by the caller. Anything else (an unknown context, input, action or step
+name) raises, so a change to the rendered files cannot silently drift away from what the tests run.
 
     context = Context(workspace=project, runner_temp=tmp, base_env=env,
                       secrets={"POETRY_GIT_TOKEN": token}, vars={},
                       uses={"actions/setup-python": None}, skip={"Install Poetry"})
     inputs = setup_inputs(project / ".github/workflows/ci.yml", "lint", context)
     run = ActionRun(project / ".github/actions/setup-project/action.yml", inputs, context)
-    run.run(until="Check access to the private dependencies and install")
+    run.run(until="Install the dependencies")
 """
 
 from __future__ import annotations
 
-import re
 import subprocess
 import time
 from collections.abc import Callable
@@ -26,12 +25,21 @@ from typing import Any
 
 import yaml
 
-EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+from support.expressions import ExpressionError, condition, render
+
 # GitHub's command line for `shell: bash` (the file path is appended).
 BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
+# The github context of a push to the default branch, unless a test gives another.
+PUSH_TO_MAIN = {
+    "event_name": "push",
+    "ref": "refs/heads/main",
+    "ref_name": "main",
+    "ref_type": "branch",
+    "event": {"repository": {"default_branch": "main"}},
+}
 
 
-class WorkflowError(AssertionError):
+class WorkflowError(ExpressionError):
     """The rendered files use something this runner does not understand, or misuse it."""
 
 
@@ -49,7 +57,8 @@ class Context:
     # returning its outputs. An action not listed is an error.
     uses: dict[str, UsesHandler | None] = field(default_factory=dict)
     skip: set[str] = field(default_factory=set)  # names of steps not to run
-    extra: dict[str, str] = field(default_factory=dict)  # further exact expressions, e.g. matrix.*
+    github: dict[str, Any] = field(default_factory=lambda: dict(PUSH_TO_MAIN))
+    matrix: dict[str, Any] = field(default_factory=dict)
     step_timeout: float = 600
 
 
@@ -68,94 +77,6 @@ class StepResult:
         return self.stdout + self.stderr
 
 
-def _lookup(expression: str, values: dict[str, dict[str, str]], extra: dict[str, str]) -> str:
-    if expression in extra:
-        return extra[expression]
-    context, _, rest = expression.partition(".")
-    if context in values and rest in values[context]:
-        return values[context][rest]
-    raise WorkflowError(f"unknown expression ${{{{ {expression} }}}}")
-
-
-def substitute(text: str, lookup: Callable[[str], str]) -> str:
-    return EXPRESSION.sub(lambda match: lookup(match[1].strip()), text)
-
-
-_TOKEN = re.compile(r"\s*(\(|\)|&&|\|\||==|!=|!|'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_.-]*(?:\(\))?)")
-
-
-def evaluate_condition(condition: str, lookup: Callable[[str], str], failed: bool) -> bool:
-    """`if:` with literals, context values, ==, !=, !, &&, ||, parentheses and the status functions."""
-    text = condition.strip()
-    if text.startswith("${{") and text.endswith("}}"):
-        text = text[3:-2]
-    tokens, position = [], 0
-    while position < len(text.rstrip()):
-        match = _TOKEN.match(text, position)
-        if not match:
-            raise WorkflowError(f"cannot read the condition {condition!r} at {text[position:]!r}")
-        tokens.append(match[1])
-        position = match.end()
-    tokens.append("")
-    index = 0
-
-    def take() -> str:
-        nonlocal index
-        index += 1
-        return tokens[index - 1]
-
-    def primary() -> Any:
-        token = take()
-        if token == "(":
-            value = disjunction()
-            if take() != ")":
-                raise WorkflowError(f"unbalanced parentheses in {condition!r}")
-            return value
-        if token.startswith("'"):
-            return token[1:-1].replace("''", "'")
-        functions = {"always()": True, "success()": not failed, "failure()": failed, "cancelled()": False}
-        if token in functions:
-            return functions[token]
-        if token in ("true", "false"):
-            return token == "true"
-        if not token or token in ("&&", "||", "==", "!=", ")"):
-            raise WorkflowError(f"cannot read the condition {condition!r}")
-        return lookup(token)
-
-    def comparison() -> Any:
-        if tokens[index] == "!":
-            take()
-            return not comparison()
-        left = primary()
-        if tokens[index] in ("==", "!="):
-            operator, right = take(), primary()
-            same = str(left).lower() == str(right).lower()  # GitHub compares strings ignoring case
-            return same if operator == "==" else not same
-        return left
-
-    def conjunction() -> Any:
-        value = comparison()
-        while tokens[index] == "&&":
-            take()
-            right = comparison()
-            value = value and right
-        return value
-
-    def disjunction() -> Any:
-        value = conjunction()
-        while tokens[index] == "||":
-            take()
-            right = conjunction()
-            value = value or right
-        return value
-
-    result = disjunction()
-    if tokens[index] != "":
-        raise WorkflowError(f"cannot read the condition {condition!r}")
-    uses_status = any(token in ("always()", "failure()", "cancelled()", "success()") for token in tokens)
-    return bool(result) and (uses_status or not failed)
-
-
 def setup_inputs(
     workflow: Path,
     job: str,
@@ -170,11 +91,8 @@ def setup_inputs(
     steps = [step for step in document["jobs"][job]["steps"] if step.get("uses") in (f"./{action}", f"$/{action}")]
     if len(steps) != 1:
         raise WorkflowError(f"job {job} uses {action} {len(steps)} times, expected once")
-    values = {"secrets": context.secrets, "vars": context.vars}
-    return {
-        name: substitute(str(value), lambda expression: _lookup(expression, values, context.extra))
-        for name, value in (steps[0].get("with") or {}).items()
-    }
+    values = {"secrets": context.secrets, "vars": context.vars, "matrix": context.matrix, "github": context.github}
+    return {name: render(str(value), values) for name, value in (steps[0].get("with") or {}).items()}
 
 
 def _read_env_file(path: Path) -> dict[str, str]:
@@ -234,23 +152,19 @@ class ActionRun:
 
     # --- expressions ---
 
-    def lookup(self, expression: str) -> str:
-        values = {
+    def values(self) -> dict[str, Any]:
+        """The contexts an expression of this action can read."""
+        return {
             "inputs": self.inputs,
             "secrets": self.context.secrets,
             "vars": self.context.vars,
             "runner": {"temp": str(self.context.runner_temp), "os": "Linux", "arch": "X64"},
-            "github": {"workspace": str(self.context.workspace)},
+            "github": {**self.context.github, "workspace": str(self.context.workspace)},
+            "steps": {step_id: {"outputs": outputs} for step_id, outputs in self.outputs.items()},
         }
-        match = re.fullmatch(r"steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)", expression)
-        if match:
-            if match[1] not in self.outputs:
-                raise WorkflowError(f"no step has the id {match[1]}")
-            return self.outputs[match[1]].get(match[2], "")  # a skipped step's outputs are empty
-        return _lookup(expression, values, self.context.extra)
 
     def resolve(self, text: Any) -> str:
-        return substitute(str(text), self.lookup)
+        return render(str(text), self.values())
 
     def step(self, name: str) -> dict[str, Any]:
         found = [step for step in self.steps if step.get("name") == name]
@@ -297,7 +211,8 @@ class ActionRun:
 
     def _run_step(self, step: dict[str, Any]) -> StepResult:
         name = step.get("name") or step.get("uses") or step.get("run", "")[:40]
-        if not evaluate_condition(str(step.get("if", "success()")), self.lookup, self.failed):
+        status = {"success": not self.failed, "failure": self.failed}
+        if not condition(str(step.get("if", "success()")), self.values(), status):
             return StepResult(name, "skipped")
         if name in self.context.skip:
             return StepResult(name, "skipped")
