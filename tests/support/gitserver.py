@@ -8,12 +8,15 @@
 - HTTP Basic auth: the password is the token, any user name (GitHub's x-access-token style).
   No or wrong credentials: 401. A token that may not read a repository, or a repository that
   does not exist: 404, as GitHub answers both.
-- Repositories (org `acme`, each tagged v1.0.0): `core-lib`; `app-lib`, which depends on core-lib
-  by a private git reference; `secret-lib`, readable only by `other_token`.
+- Repositories (org `acme`, each tagged v1.0.0): `core-lib`, which also has a later release
+  v1.1.0 (the newest commit of its main branch, for the update bots); `app-lib`, which depends on
+  core-lib v1.0.0 by a private git reference; `secret-lib`, readable only by `other_token`.
+- `publish(local_repository, name)` serves a copy of any local repository, its tags included,
+  under the org to both tokens over HTTPS (a template's releases, for instance).
 - `SshGitServer` serves the same repositories through a real sshd with its own config.
 
-Used by the auth tests, the onboarding tests and scripts/benchmark.py; the `git_server` fixture
-shares one server per test session.
+Used by the auth tests, the onboarding tests, the Renovate tests and scripts/benchmark.py; the
+`git_server` fixture shares one server per test session.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ import pytest
 GIT_HTTP_BACKEND = Path("/usr/lib/git-core/git-http-backend")
 REPO_PATH = re.compile(r"^/(?P<org>[A-Za-z0-9-]+)/(?P<repo>[A-Za-z0-9._-]+?)(?:\.git)?(?P<rest>/.*)$")
 TAG = "v1.0.0"
+LATER_TAG = "v1.1.0"  # core-lib's newer release
 
 
 def new_token() -> str:
@@ -155,11 +159,11 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path, Path]:
 # --- repositories ----------------------------------------------------------------------
 
 
-def _package(name: str, body: str, dependencies: str = "") -> dict[str, str]:
+def _package(name: str, body: str, dependencies: str = "", version: str = "1.0.0") -> dict[str, str]:
     module = name.replace("-", "_")
     return {
         "pyproject.toml": (
-            f'[project]\nname = "{name}"\nversion = "1.0.0"\nrequires-python = ">=3.9"\n'
+            f'[project]\nname = "{name}"\nversion = "{version}"\nrequires-python = ">=3.9"\n'
             'dynamic = ["dependencies"]\n\n'
             f'[tool.poetry]\npackages = [{{ include = "{module}", from = "src" }}]\n\n'
             f"[tool.poetry.dependencies]\n{dependencies}\n"
@@ -169,21 +173,27 @@ def _package(name: str, body: str, dependencies: str = "") -> dict[str, str]:
     }
 
 
-def make_repository(bare: Path, files: dict[str, str], tag: str = TAG) -> None:
-    """A bare repository with one commit holding `files`, tagged `tag`."""
+def make_repository(
+    bare: Path, files: dict[str, str], tag: str = TAG, later: dict[str, dict[str, str]] | None = None
+) -> None:
+    """A bare repository with one commit holding `files`, tagged `tag`; then one commit on main
+    per entry of `later` (tag -> files it changes), tagged too."""
     work = bare.with_name(bare.name.removesuffix(".git") + ".work")
-    for relative, text in files.items():
-        (work / relative).parent.mkdir(parents=True, exist_ok=True)
-        (work / relative).write_text(text)
     env = git_env()
-    for command in (
-        ["git", "init", "-q", "-b", "main"],
-        ["git", "add", "-A"],
-        ["git", "commit", "-q", "-m", "Release"],
-        ["git", "tag", tag],
-        ["git", "clone", "-q", "--bare", str(work), str(bare)],
-    ):
-        subprocess.run(command, cwd=work, env=env, check=True, capture_output=True)
+
+    def git(*arguments: str) -> None:
+        subprocess.run(["git", *arguments], cwd=work, env=env, check=True, capture_output=True)
+
+    work.mkdir(parents=True)
+    git("init", "-q", "-b", "main")
+    for release, changed in {tag: files, **(later or {})}.items():
+        for relative, text in changed.items():
+            (work / relative).parent.mkdir(parents=True, exist_ok=True)
+            (work / relative).write_text(text)
+        git("add", "-A")
+        git("commit", "-q", "-m", f"Release {release}")
+        git("tag", release)
+    git("clone", "-q", "--bare", str(work), str(bare))
     shutil.rmtree(work)
 
 
@@ -381,7 +391,11 @@ class GitServer:
     def _make_repositories(self) -> None:
         org = self.root / self.org
         org.mkdir(parents=True, exist_ok=True)
-        make_repository(org / "core-lib.git", _package("core-lib", 'VALUE = "core 1.0.0"\n'))
+        make_repository(
+            org / "core-lib.git",
+            _package("core-lib", 'VALUE = "core 1.0.0"\n'),
+            later={LATER_TAG: _package("core-lib", 'VALUE = "core 1.1.0"\n', version="1.1.0")},
+        )
         make_repository(
             org / "app-lib.git",
             _package(
@@ -391,6 +405,21 @@ class GitServer:
             ),
         )
         make_repository(org / "secret-lib.git", _package("secret-lib", 'VALUE = "secret"\n'))
+
+    def publish(self, repository: Path, name: str) -> str:
+        """Serve a bare copy of a local repository (branches and tags) as `org/name`, readable by
+        both tokens; returns its URL."""
+        bare = self.root / self.org / f"{name}.git"
+        subprocess.run(
+            ["git", "clone", "-q", "--bare", "--", str(repository), str(bare)],
+            env=git_env(),
+            check=True,
+            capture_output=True,
+        )
+        with self._lock:
+            for readable in self.access.values():
+                readable.add(f"{self.org}/{name}")
+        return self.url(name)
 
     def stop(self) -> None:
         if self._server:
