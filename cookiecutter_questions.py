@@ -22,6 +22,7 @@ import functools
 import json
 import re
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ def copier_questions() -> dict[str, Any]:
 
 # Names under which copier_environment's loader serves copier.yml's own templates.
 DEFAULT = "copier.yml default of "
+WHEN = "copier.yml when of "
 VALIDATORS = "copier.yml validators"
 # Between the validators in their one template: no validator prints it, and no whitespace
 # control can trim it.
@@ -105,6 +107,8 @@ def copier_source(name: str) -> str | None:
         return SEPARATOR.join(text for _, text in validator_segments())
     if name.startswith(DEFAULT):
         return str(copier_questions()[name.removeprefix(DEFAULT)]["default"])
+    if name.startswith(WHEN):
+        return str(copier_questions()[name.removeprefix(WHEN)].get("when", True))
     return None
 
 
@@ -193,6 +197,42 @@ def checked(context: Context, answers: dict[str, Any]) -> bool:
     return True
 
 
+def git_output(repository: Path, *arguments: str) -> str:
+    """What git prints for the template's checkout, or "" where it cannot tell."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(repository), *arguments], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
+def template_source(repository: Path) -> dict[str, str]:
+    """`_src_path` and `_commit` as copier records them, for the template checkout cookiecutter
+    renders (where this module lives): the URL it was cloned from (cookiecutter expands `gh:org/x` to it; a local
+    checkout names its origin), else its absolute path; and `git describe`, the tag itself when
+    the checkout is a release."""
+    source = {"_src_path": git_output(repository, "remote", "get-url", "origin") or str(repository)}
+    commit = git_output(repository, "describe", "--tags", "--always")
+    return {**source, "_commit": commit} if commit else source
+
+
+@pass_context
+def copier_answers(context: Context, answers: dict[str, Any]) -> dict[str, Any]:
+    """What copier records in .copier-answers.yml, for a project cookiecutter generates, so that
+    `copier update` and Renovate's copier manager serve it too: every asked question copier would
+    have asked (its `when` holds), and where the template came from."""
+    asked = [name for name in questions() if render(WHEN + name, dict(answers)).strip().lower() in ("true", "yes")]
+    recorded = {name: answers[name] for name in asked if name in answers}
+    return {**template_source(ROOT), **recorded}
+
+
+def to_nice_yaml(value: Any, indent: int = 4) -> str:
+    """copier's bundled `to_nice_yaml` (jinja2_ansible_filters), which writes its answers file."""
+    return yaml.dump(value, indent=indent, allow_unicode=True, default_flow_style=False)
+
+
 def copier_template_name(template: str, parent: str | None) -> str:
     """copier finds 'templates/x.jinja' from the template root; cookiecutter's loader looks in
     the project directory and in templates/, where the same file is 'x.jinja'."""
@@ -263,7 +303,7 @@ class CopierQuestions(Extension):
         keep_answers_as_data(environment)
         environment.bytecode_cache = bytecode_cache()
         environment.join_path = copier_template_name
-        environment.filters.update(regex_search=regex_search, regex_replace=regex_replace)
-        environment.globals.update(default_of=default_of, checked=checked)
+        environment.filters.update(regex_search=regex_search, regex_replace=regex_replace, to_nice_yaml=to_nice_yaml)
+        environment.globals.update(default_of=default_of, checked=checked, copier_answers=copier_answers)
         if not _proving:
             prove_answers_stay_data()

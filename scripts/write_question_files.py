@@ -75,8 +75,8 @@ def cookiecutter_json(copier: dict[str, Any]) -> str:
         # wraps cookiecutter's prompts itself, so only an indented line starts a new one. Rich
         # would read "[org/]" as markup.
         prompts[name] = re.sub(r"\n(?=\S)", " ", spec["help"]).replace("[", "\\[")
-    # Names the copier answers file; empty under cookiecutter, so it writes none.
-    data["__answers"] = ""
+    # The answers file both engines write, so a project takes `copier update` whichever made it.
+    data["__answers"] = ".copier-answers.yml"
     data["_extensions"] = [EXTENSION]
     data["__prompts__"] = prompts
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

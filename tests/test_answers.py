@@ -279,7 +279,10 @@ def test_cookiecutter_names_each_bad_answer_and_the_command_to_rerun(tmp_path: P
 
     answers = __import__("json").loads(replay.read_text())
     answers["cookiecutter"].update(
-        project_slug="billing-service", package_name="billing_service", github_org="acme-corp", __answers=""
+        project_slug="billing-service",
+        package_name="billing_service",
+        github_org="acme-corp",
+        __answers=".copier-answers.yml",
     )
     replay.write_text(__import__("json").dumps(answers))
     fixed = subprocess.run(

@@ -204,7 +204,9 @@ def test_cruft_update_keeps_local_work_and_marks_conflicts_inline(tmp_path: Path
     state = json.loads((project / ".cruft.json").read_text())
     v1 = run(["git", "rev-parse", "v0.1.0^{commit}"], template, env).stdout.strip()
     assert state["template"] == str(template) and state["commit"] == v1
-    assert not (project / ".copier-answers.yml").exists()
+    assert (project / ".copier-answers.yml").exists(), (
+        "cruft renders through cookiecutter, which records for copier too"
+    )
     commit_all(project, env, "Generated", init=True)
     local_timeout = edit_locally(project, env)
 
@@ -238,10 +240,31 @@ def test_cruft_update_keeps_local_work_and_marks_conflicts_inline(tmp_path: Path
     assert run([str(BIN / "cruft"), "check"], project, env, check=False).returncode == 0
 
 
-def test_plain_cookiecutter_project_records_nothing_to_update_from(tmp_path: Path) -> None:
-    """Only copier and cruft record a template version: a plain cookiecutter project has neither file."""
-    project = render("cookiecutter", tmp_path, {}).path
-    assert not (project / ".copier-answers.yml").exists() and not (project / ".cruft.json").exists()
+def test_a_cookiecutter_project_takes_copier_updates_with_its_readme_command(tmp_path: Path) -> None:
+    """cookiecutter records what copier and Renovate read: where the template came from and
+    its tag. Updating to that same tag changes nothing; to the next one, applies it."""
+    env = tool_env(tmp_path / "home")
+    template = copy_template(tmp_path / "template", env)
+    output = tmp_path / "out"
+    run([str(BIN / "cookiecutter"), "--no-input", "--output-dir", str(output), str(template)], tmp_path, env)
+    project = output / "example-service"
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v0.1.0" and answers["_src_path"] == str(template)
+    assert answers["project_slug"] == "example-service" and "package_index_credentials" not in answers
+    commit_all(project, env, "Generated", init=True)
+
+    readme = (project / "README.md").read_text()
+    command = re.search(r"^(copier update [^#\n]*?)\s*(#.*)?$", readme, re.M)
+    assert command, "the README names the update command"
+    update = [str(BIN / "copier"), *command[1].split()[1:], "--defaults"]
+    run([*update, "--vcs-ref", "v0.1.0"], project, env)
+    assert run(["git", "status", "--porcelain"], project, env).stdout == "", "an update to its own tag changed files"
+
+    advance_template(template, env)
+    result = run([*update, "--vcs-ref", "v0.2.0"], project, env)
+    assert result.returncode == 0
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["_commit"] == "v0.2.0"
+    assert (project / NEW_SCRIPT).is_file() and not (project / OLD_SCRIPT).exists()
 
 
 # ----------------------------------------------------------------------------- the workflow's source lookup
