@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """The template's commands, standard library only, so they run on a fresh machine.
 
-    python3 tasks.py generate   render a project with the defaults into ./generated/
-    python3 tasks.py test       run the template's tests (extra arguments go to pytest)
-    python3 tasks.py bench      print the benchmark table
+    python3 tasks.py generate        render a project with the defaults into ./generated/
+    python3 tasks.py test            run the template's tests (extra arguments go to pytest)
+    python3 tasks.py bench           print the benchmark table
+    python3 tasks.py release X.Y.Z   tag a template version from CHANGELOG.md's Unreleased section
 
-Each command first makes .venv with the pinned tools of requirements-test.txt (once).
+generate, test and bench first make .venv with the pinned tools of requirements-test.txt (once).
 """
 
 from __future__ import annotations
@@ -71,28 +72,34 @@ def run(*command: str) -> int:
 
 
 def generate(rest: list[str]) -> int:
+    ensure_tools()
     return run(
         str(BIN / "cookiecutter"), "--no-input", "--overwrite-if-exists", "--output-dir", "generated", str(ROOT), *rest
     )
 
 
 def test(rest: list[str]) -> int:
+    ensure_tools()
     ensure_test_clients()
     return run(str(BIN / "python"), "-m", "pytest", *rest)
 
 
 def bench(rest: list[str]) -> int:
+    ensure_tools()
     return run(str(BIN / "python"), "scripts/benchmark.py", *rest)
 
 
-COMMANDS = {"generate": generate, "test": test, "bench": bench}
+def release(rest: list[str]) -> int:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "release_template.py"), *rest]).returncode
+
+
+COMMANDS = {"generate": generate, "test": test, "bench": bench, "release": release}
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         print(__doc__, file=sys.stderr)
         return 2
-    ensure_tools()
     return COMMANDS[argv[0]](argv[1:])
 
 
