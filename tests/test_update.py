@@ -13,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -278,45 +279,53 @@ def source_script(tmp_path: Path) -> str:
 
 
 @pytest.mark.parametrize(
-    ("answers_file", "content", "expected"),
+    ("content", "expected"),
     [
         (
-            ".copier-answers.yml",
             "_commit: v0.1.0\n_src_path: gh:acme/python-template\n",
-            {"engine": "copier", "repository": "python-template", "url": "https://github.com/acme/python-template.git"},
+            {"repository": "python-template", "url": "https://github.com/acme/python-template.git"},
         ),
         (
-            ".copier-answers.yml",
             "_src_path: 'https://github.com/Acme/tpl.git'\n",
-            {"engine": "copier", "repository": "tpl", "url": "https://github.com/Acme/tpl.git"},
+            {"repository": "tpl", "url": "https://github.com/Acme/tpl.git"},
         ),
+        ("_src_path: /home/me/python-template\n", "is not a repository on https://github.com"),
+        ("_src_path: gh:other-org/python-template\n", "not to this organization"),
+        # A regex would read the first key; YAML takes the last, and copier would clone it.
         (
-            ".cruft.json",
-            json.dumps({"template": "https://github.com/acme/python-template"}),
-            {"engine": "cruft", "repository": "python-template", "url": "https://github.com/acme/python-template.git"},
+            "_src_path: gh:acme/python-template\n\"_src_path\": /tmp/evil-template\n",
+            "gives _src_path more than once: keep one of each",
         ),
-        (".copier-answers.yml", "_src_path: /home/me/python-template\n", "is not a repository on github.com"),
-        (".copier-answers.yml", "_src_path: gh:other-org/python-template\n", "not to this organization"),
-        (None, "", "neither .copier-answers.yml nor .cruft.json exists"),
+        ("_commit: v0.1.0\n", "has no _src_path"),
+        ("_src_path: [unclosed\n", "is not valid YAML"),
+        (None, ".copier-answers.yml does not exist"),
     ],
 )
-def test_workflow_finds_the_template_repository_or_says_why_not(
-    tmp_path: Path, answers_file: str | None, content: str, expected: dict[str, str] | str
+def test_workflow_finds_the_template_repository_as_copier_reads_it_or_says_why_not(
+    tmp_path: Path, content: str | None, expected: dict[str, str] | str
 ) -> None:
     script = source_script(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
-    if answers_file:
-        (work / answers_file).write_text(content)
+    if content is not None:
+        (work / ".copier-answers.yml").write_text(content)
     output = tmp_path / "github_output"
     output.touch()
+    # pipx's venv of copier, as the workflow installs it: here the test interpreter, with PyYAML.
+    venvs, tools = tmp_path / "pipx-venvs", tmp_path / "bin"
+    (venvs / "copier" / "bin").mkdir(parents=True)
+    (venvs / "copier" / "bin" / "python").symlink_to(sys.executable)
+    tools.mkdir()
+    (tools / "pipx").write_text(f"#!/bin/sh\necho {venvs}\n")
+    (tools / "pipx").chmod(0o755)
     env = tool_env(tmp_path / "home", SERVER_URL="https://github.com", OWNER="acme", GITHUB_OUTPUT=str(output))
+    env["PATH"] = f"{tools}:{env['PATH']}"
     result = subprocess.run(["bash", "-e", "-c", script], cwd=work, env=env, capture_output=True, text=True)
     if isinstance(expected, dict):
         assert result.returncode == 0, result.stdout + result.stderr
         assert dict(line.split("=", 1) for line in output.read_text().splitlines()) == expected
     else:
-        assert result.returncode == 1 and "::error title=Template update::" in result.stdout
+        assert result.returncode == 1 and "::error title=Template update::" in result.stdout, result.stderr
         assert expected in result.stdout and not output.read_text()
 
 
@@ -342,7 +351,7 @@ def test_workflow_says_whether_the_template_tags_are_unreadable_or_missing(tmp_p
         result = subprocess.run(
             ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
             cwd=tmp_path,
-            env={**env, "TEMPLATE_URL": str(url), "ENGINE": "copier"},
+            env={**env, "TEMPLATE_URL": str(url)},
             capture_output=True,
             text=True,
         )
@@ -350,3 +359,44 @@ def test_workflow_says_whether_the_template_tags_are_unreadable_or_missing(tmp_p
             result.stdout + result.stderr
         )
         assert expected in result.stdout
+
+
+def update_workflow_steps(tmp_path: Path) -> list[dict[str, object]]:
+    project = render("cookiecutter", tmp_path / "render", {"template_update_workflow": True}).path
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "template-update.yml").read_text())
+    return workflow["jobs"]["update"]["steps"]
+
+
+def test_no_step_that_runs_update_tools_holds_a_write_token(tmp_path: Path) -> None:
+    """copier, pipx and their dependencies run with at most the template's read-only token; the
+    write token is minted after them, for steps that run git and gh from the system only."""
+    steps = update_workflow_steps(tmp_path)
+    names = [str(step.get("name")) for step in steps]
+    tools = [step for step in steps if re.search(r"\b(copier|cruft|pipx)\b", str(step.get("run", "")))]
+    assert {step["name"] for step in tools} >= {"Install copier", "Update from the latest template tag"}
+    for step in tools:
+        env = json.dumps(step.get("env", {}))
+        assert "write-token" not in env and "secrets." not in env, step["name"]
+    write = next(step for step in steps if step.get("id") == "write-token")
+    read = next(step for step in steps if step.get("id") == "read-token")
+    assert read["with"]["permission-contents"] == "read" and set(read["with"]) >= {"repositories"}
+    assert "permission-pull-requests" not in read["with"] and "permission-workflows" not in read["with"]
+    assert write["with"]["repositories"] == "${{ github.event.repository.name }}"
+    assert max(names.index(step["name"]) for step in tools) < names.index(write["name"])
+    users = [step for step in steps if "write-token" in json.dumps(step.get("env", {}))]
+    assert [step["name"] for step in users] == ["Commit and open the pull request"]
+    env = users[0]["env"]
+    assert env["PATH"] == "/usr/bin:/bin" and env["GIT_CONFIG_GLOBAL"] == "/dev/null"
+    # What it runs, without the pull request's text (here documents).
+    script = re.sub(r"<<'TEXT'\n.*?\n\s*TEXT\n", "", str(users[0]["run"]), flags=re.S)
+    assert not re.search(r"\b(copier|cruft|pipx|python3?|pip|poetry|npm|node)\b", script)
+
+
+def test_update_tools_are_pinned_as_the_template_tests_them() -> None:
+    """copier's pin in the workflow, the docs and requirements-test.txt is one version."""
+    pinned = re.search(r"^copier==(\S+)$", (ROOT / "requirements-test.txt").read_text(), re.M)
+    assert pinned
+    workflow = (TREE / ".github" / "workflows").glob("*template-update.yml*")
+    texts = [path.read_text() for path in workflow] + [(ROOT / "docs" / "updating.md").read_text()]
+    found = {version for text in texts for version in re.findall(r"copier==(\d[\w.]*)", text)}
+    assert found == {pinned[1]}, found
