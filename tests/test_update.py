@@ -293,7 +293,7 @@ def source_script(tmp_path: Path) -> str:
         ("_src_path: gh:other-org/python-template\n", "not to this organization"),
         # A regex would read the first key; YAML takes the last, and copier would clone it.
         (
-            "_src_path: gh:acme/python-template\n\"_src_path\": /tmp/evil-template\n",
+            '_src_path: gh:acme/python-template\n"_src_path": /tmp/evil-template\n',
             "gives _src_path more than once: keep one of each",
         ),
         ("_commit: v0.1.0\n", "has no _src_path"),
