@@ -10,7 +10,7 @@
   from a tagged copy of this template served by the session's HTTPS git server, resolved by hand
   exactly as docs/adopting.md says, locked and installed with the rendered CI step's credential
   handling, checked with the project's own ruff and mypy, then updated to the next template
-  release with `copier update`.
+  release with `copier update`; the real Renovate's copier manager proposes that release too.
 
 The fixture's private dependencies are rewritten to the test server (host and org; repository
 names, refs and the three URL spellings kept). Its SSH spellings need no sshd: they are only
@@ -37,6 +37,7 @@ from support import ROOT, TREE, package_index_url, run, tool_env
 from support.engines import STOCK_COPIER
 from support.git_credentials import credential_helper_env, files_holding
 from support.gitserver import GitServer, make_repository
+from support.renovate import Renovate, host_rule, require_renovate, secrets_env
 from support.template_copy import commit_all, copy_template
 
 ADOPT = ROOT / "scripts" / "adopt.py"
@@ -650,3 +651,35 @@ def test_an_answer_the_template_rejects_stops_before_any_change_and_names_the_fi
     corrected = run_adopt(repository, env, served, "v0.1.0", "description=Order intake")
     assert corrected.returncode == 0, corrected.stdout + corrected.stderr
     assert yaml.safe_load((repository / ".copier-answers.yml").read_text())["description"] == "Order intake"
+
+
+@pytest.mark.slow
+def test_renovate_proposes_the_next_template_release_to_an_adopted_repository(
+    tmp_path: Path, git_server: GitServer, served: str
+) -> None:
+    """Renovate's copier manager reads what adoption recorded: the template's https URL and tag."""
+    require_renovate()
+    env = adopter_env(tmp_path, git_server)
+    repository = legacy_repository(tmp_path / "orders-api", env)
+    point_at_server(repository, git_server)
+    commit_all(repository, env, "Private dependencies on the organization's server")
+    adopted = run_adopt(repository, env, served, "v0.1.0")
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    # The guide's resolution, short of locking: Renovate reads the answers file.
+    for command in (
+        ["git", "checkout", "--theirs", "--", "pyproject.toml"],
+        ["git", "checkout", "--theirs", "--", "README.md"],
+        ["git", "checkout", "--ours", "--", "src/orders_api/__init__.py"],
+        ["git", "rm", "-q", "--", ".github/workflows/check.yml"],
+    ):
+        run(documented(*command), repository, env)
+    run(["sh", "-c", documented("git add -A && git commit --no-edit")[0]], repository, env)
+
+    found = Renovate(tmp_path / "renovate", git_server.ca_bundle).local(
+        repository, {"hostRules": [host_rule(git_server)]}, **secrets_env(git_server)
+    )
+    print(f"\nrenovate --platform=local on the adopted repository: {found.seconds:.1f} s")
+    template = found.dependency(served)
+    assert (template.manager, template.datasource, template.current) == ("copier", "git-tags", "v0.1.0")
+    assert [(update.update_type, update.new) for update in template.updates] == [("minor", "v0.2.0")]
+    assert files_holding(tmp_path, git_server.token) == []

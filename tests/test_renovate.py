@@ -27,14 +27,21 @@ from support import OPTION_SETS, Project, answers_for, render, run, tool_env
 from support.engines import STOCK_COPIER
 from support.git_credentials import credential_helper_env, files_holding
 from support.gitserver import LATER_TAG, TAG, GitServer
-from support.renovate import LocalRun, Renovate, require_renovate, validate_repository_config
+from support.renovate import (
+    SECRET_NAME,
+    SECRET_REFERENCE,
+    LocalRun,
+    Renovate,
+    host_rule,
+    require_renovate,
+    secrets_env,
+    validate_repository_config,
+)
 from support.template_copy import commit_all, copy_template
 
 pytestmark = pytest.mark.slow
 
-SECRET_NAME = "PRIVATE_GIT_TOKEN"
 GROUP = "private git dependencies"  # the generated renovate.json's group of private tags
-SECRET_REFERENCE = "{{ secrets." + SECRET_NAME + " }}"  # how a Renovate config names a secret
 TEMPLATE_CHANGE = ".hypothesis/\n"  # v0.2.0 ignores one more cache directory ...
 NEW_FILE, NEW_FILE_TEXT = ".editorconfig", "root = true\n\n[*]\nend_of_line = lf\n"  # ... and adds a file
 
@@ -46,16 +53,6 @@ NEW_FILE, NEW_FILE_TEXT = ".editorconfig", "root = true\n\n[*]\nend_of_line = lf
 def renovate_installed() -> None:
     """Every test here runs Renovate: skip (or fail in CI) before building anything without it."""
     require_renovate()
-
-
-def host_rule(server: GitServer, password: str = SECRET_REFERENCE) -> dict[str, str]:
-    """The hostRules entry an Enterprise Server organization adds: the host with its port."""
-    return {"matchHost": f"https://{server.host}", "username": "x-access-token", "password": password}
-
-
-def secrets_env(server: GitServer) -> dict[str, str]:
-    """The token as self-hosted Renovate takes it from its runner: RENOVATE_SECRETS."""
-    return {"RENOVATE_SECRETS": json.dumps({SECRET_NAME: server.token})}
 
 
 def set_renovate_config(project: Path, change: dict[str, object], env: dict[str, str]) -> dict[str, object]:
