@@ -845,9 +845,9 @@ def adopt(args: argparse.Namespace) -> int:
                 f"The template rejected the answer {name}{value}{origin}: {rejected.reason}.\n"
                 f"Pass a correction and run again: --data {name}=VALUE"
             ) from None
-        unknown = sorted(set(overrides) - recorded_questions(rendered))
-        if unknown:
-            raise Refused(f"The template at {args.ref} has no question {', '.join(unknown)} (given with --data).")
+        # copier ignores data for a question it does not have, and records no answer to one that
+        # these answers skip (`when`): either way the person should know.
+        unused = sorted(set(overrides) - recorded_questions(rendered))
         in_the_way = [
             name
             for name in sorted(p.relative_to(rendered).as_posix() for p in rendered.rglob("*") if p.is_file())
@@ -886,6 +886,9 @@ def adopt(args: argparse.Namespace) -> int:
             raise Refused(f"git merge failed, and was undone:\n{merged.stdout}{merged.stderr}")
         report = build_report(repository, rendered, files, inference, answers)
     print_report(report, repository, args.template, args.ref)
+    for name in unused:
+        say(f"Note: --data {name} is not in .copier-answers.yml: the template at {args.ref} has no such question,")
+        say("      or does not ask it with these answers.")
     return 0
 
 

@@ -647,10 +647,12 @@ def test_an_answer_the_template_rejects_stops_before_any_change_and_names_the_fi
     assert "\x1b" not in rejected.stdout + rejected.stderr
     assert repository_state(repository, env) == before
 
-    # The correction it names is the way through.
-    corrected = run_adopt(repository, env, served, "v0.1.0", "description=Order intake")
+    # The correction it names is the way through; data for no question is said, not lost quietly.
+    corrected = run_adopt(repository, env, served, "v0.1.0", "description=Order intake", "colour=blue")
     assert corrected.returncode == 0, corrected.stdout + corrected.stderr
-    assert yaml.safe_load((repository / ".copier-answers.yml").read_text())["description"] == "Order intake"
+    answers = yaml.safe_load((repository / ".copier-answers.yml").read_text())
+    assert answers["description"] == "Order intake" and "colour" not in answers
+    assert "Note: --data colour is not in .copier-answers.yml" in corrected.stdout
 
 
 @pytest.mark.slow
