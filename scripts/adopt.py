@@ -370,9 +370,10 @@ def infer_python(constraint: Any, source: str, inference: Inference) -> None:
         )
 
 
-def infer(text: str, src_packages: Iterable[str] = ()) -> Inference:
-    """The answers a pyproject.toml gives, each with its source; `src_packages` are the package
-    directories under src/ (for a project whose pyproject names none)."""
+def infer(text: str, package_dirs: Iterable[str] = ()) -> Inference:
+    """The answers a pyproject.toml gives, each with its source. `package_dirs` are the
+    repository's package directories (`src/name` or a top-level `name`), for a project whose
+    pyproject.toml names none."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -402,7 +403,7 @@ def infer(text: str, src_packages: Iterable[str] = ()) -> Inference:
         answers["description"] = Answer(*description)
 
     infer_author(project, poetry, inference)
-    infer_package(poetry, list(src_packages), inference)
+    infer_package(poetry, sorted(package_dirs), inference)
 
     if "requires-python" in project:
         infer_python(project["requires-python"], "[project] requires-python", inference)
@@ -452,7 +453,7 @@ def infer_author(project: dict[str, Any], poetry: dict[str, Any], inference: Inf
         inference.notes.append("No author name or email found: pass --data author_name=... author_email=...")
 
 
-def infer_package(poetry: dict[str, Any], src_packages: list[str], inference: Inference) -> None:
+def infer_package(poetry: dict[str, Any], package_dirs: list[str], inference: Inference) -> None:
     packages = poetry.get("packages")
     for index, entry in enumerate(packages if isinstance(packages, list) else []):
         include = entry.get("include") if isinstance(entry, dict) else None
@@ -463,11 +464,13 @@ def infer_package(poetry: dict[str, Any], src_packages: list[str], inference: In
                     f"{shown(include)} is not under src/: the template's layout is src/{include}/; move it there."
                 )
             return
-    if src_packages:
-        chosen = sorted(src_packages)[0]
-        inference.answers["package_name"] = Answer(chosen, f"src/{chosen}/__init__.py")
-        if len(src_packages) > 1:
-            inference.notes.append(f"Several packages under src/: took {shown(chosen)}; the template has one.")
+    # The src layout first, then packages at the top (which move under src/).
+    found = [path for path in package_dirs if path.startswith("src/")] or package_dirs
+    if found:
+        chosen = found[0].removeprefix("src/")
+        inference.answers["package_name"] = Answer(chosen, f"{found[0]}/__init__.py")
+        if len(found) > 1:
+            inference.notes.append(f"Several packages: took {shown(chosen)}; the template has one.")
         return
     slug = inference.answers.get("project_slug")
     if slug:
@@ -617,18 +620,46 @@ def pyproject_guidance(
     if isinstance(version, str) and version != new_project.get("version"):
         carry.append(("[project]", f"version = {toml_value(version)}"))
 
+    # [project] metadata the template's file does not write, as it is (name, description and
+    # authors are answers; dependencies are rewritten below).
+    for key, value in project.items():
+        if key in ("name", "version", "description", "authors", "requires-python", "dependencies", "dynamic"):
+            continue
+        if key in ("license", "license-files"):
+            leave.append((f"[project] {key}", "the template's license answer decides it (--data license=MIT)"))
+        elif key == "readme" and value == new_project.get("readme"):
+            continue
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                keep(f"[project.{key}]", name, item)
+        else:
+            keep("[project]", key, value)
+    # Poetry 1 metadata, in its PEP 621 place.
     for key, target in (("homepage", "Homepage"), ("repository", "Repository"), ("documentation", "Documentation")):
         if key in poetry:
             keep("[project.urls]", target, poetry[key])
-    for key in ("keywords", "classifiers", "maintainers"):
+    for key in ("keywords", "classifiers"):
         if key in poetry:
-            leave.append((f"[tool.poetry] {key}", f"Poetry 1 metadata: write it as [project] {key}"))
-    for key, target in (("scripts", "[project.scripts]"), ("extras", "[project.optional-dependencies]")):
+            keep("[project]", key, poetry[key])
+    maintainers = poetry.get("maintainers")
+    if isinstance(maintainers, list):
+        people = [AUTHOR.match(item) for item in maintainers if isinstance(item, str)]
+        keep("[project]", "maintainers", [{"name": m["name"], "email": m["email"]} for m in people if m])
+    if "license" in poetry:
+        leave.append(("[tool.poetry] license", "the template's license answer decides it (--data license=MIT)"))
+    for key, target in (
+        ("scripts", "[project.scripts]"),
+        ("extras", "[project.optional-dependencies]"),
+        ("urls", "[project.urls]"),
+        ("plugins", "[project.entry-points]"),
+    ):
         for name, value in table(poetry, key).items():
             keep(target, name, value)
-    for key in ("include", "exclude", "plugins", "urls"):
+    for key in ("include", "exclude"):
         if key in poetry:
-            leave.append((f"[tool.poetry] {key}", "not carried by this tool: move it by hand"))
+            keep("[tool.poetry]", key, poetry[key])
+    if "packages" in poetry and poetry["packages"] != table(rendered, "tool", "poetry").get("packages"):
+        leave.append(("[tool.poetry] packages", "the template's packages line names src/<package_name>; adjust it"))
 
     requires = toml_value(table(rendered, "project").get("requires-python", ""))
     for name, spec in table(poetry, "dependencies").items():
@@ -827,8 +858,13 @@ def adopt(args: argparse.Namespace) -> int:
     repository = args.repository.resolve()
     original, files = check_repository(repository)
 
-    src_packages = sorted({name.split("/")[1] for name in files if re.fullmatch(r"src/[^/]+/__init__\.py", name)})
-    inference = infer((repository / "pyproject.toml").read_text(encoding="utf-8"), src_packages)
+    package_dirs = {
+        name.removesuffix("/__init__.py")
+        for name in files
+        if re.fullmatch(r"(?:src/)?[A-Za-z_][A-Za-z0-9_]*/__init__\.py", name)
+        and name.split("/")[0] not in ("tests", "test", "scripts", "docs")
+    }
+    inference = infer((repository / "pyproject.toml").read_text(encoding="utf-8"), package_dirs)
     print_answers(inference, overrides)
     answers = {name: answer.value for name, answer in inference.answers.items()} | overrides
 

@@ -61,8 +61,8 @@ def load_adopt() -> ModuleType:
 adopt = load_adopt()
 
 
-def answers_of(text: str, src_packages: tuple[str, ...] = ()) -> dict[str, str]:
-    return {name: answer.value for name, answer in adopt.infer(text, src_packages).answers.items()}
+def answers_of(text: str, package_dirs: tuple[str, ...] = ()) -> dict[str, str]:
+    return {name: answer.value for name, answer in adopt.infer(text, package_dirs).answers.items()}
 
 
 def notes_of(text: str) -> str:
@@ -81,7 +81,7 @@ def poetry_project(dependencies: str = "", python: str = '"^3.11"', extra: str =
 
 
 def test_seed_project_answers_and_where_each_came_from() -> None:
-    inference = adopt.infer((SEED / "pyproject.toml").read_text(), ["orders_api"])
+    inference = adopt.infer((SEED / "pyproject.toml").read_text(), ["src/orders_api"])
     found = {name: (answer.value, answer.source) for name, answer in inference.answers.items()}
     assert found == {
         "project_name": ("orders-api", "[tool.poetry] name"),
@@ -134,7 +134,7 @@ dependencies = [
     "app-lib[cli] @ git+https://git.example.com:8443/acme/app-lib.git@v0.3.0#egg=app-lib ; python_version >= '3.12'",
 ]
 """
-    answers = answers_of(text, ("ledger_service",))
+    answers = answers_of(text, ("src/ledger_service",))
     assert answers == {
         "project_name": "Ledger_Service",
         "project_slug": "ledger-service",
@@ -207,7 +207,9 @@ def test_package_comes_from_packages_then_src_then_the_slug() -> None:
     assert answers_of(poetry_project(extra='packages = [{ include = "billing_core", from = "src" }]'))[
         "package_name"
     ] == ("billing_core")
-    assert answers_of(poetry_project(), ("billing_app",))["package_name"] == "billing_app"
+    assert answers_of(poetry_project(), ("src/billing_app",))["package_name"] == "billing_app"
+    assert answers_of(poetry_project(), ("billing_flat", "src/billing_app"))["package_name"] == "billing_app"
+    assert answers_of(poetry_project(), ("billing_flat",))["package_name"] == "billing_flat"
     assert answers_of(poetry_project())["package_name"] == "billing"
     flat = adopt.infer(poetry_project(extra='packages = [{ include = "billing_core" }]'))
     assert any("move it there" in note for note in flat.notes)
@@ -232,6 +234,76 @@ def test_dependencies_in_another_org_keep_it_and_other_hosts_are_left_out() -> N
     assert '"loose" pins no tag, branch or rev' in notes
     assert "rename it" in notes  # billing-lib comes from the repository billing
     assert set(inference.left_out) == {"gl", "loose"}
+
+
+PEP621_AND_POETRY_METADATA = """
+[project]
+name = "ledger"
+version = "2.3.0"
+keywords = ["books"]
+license = "MIT"
+readme = "README.md"
+dependencies = [
+    "requests>=2.31",
+    "core-lib @ git+https://github.com/acme/core-lib.git@v1.0.0",
+    "click[extra]>=8; python_version >= '3.12'",
+]
+
+[project.scripts]
+ledger = "ledger:main"
+
+[tool.poetry]
+homepage = "https://example.com/ledger"
+maintainers = ["Ops Team <ops@example.com>"]
+include = ["CHANGELOG.md"]
+
+[tool.poetry.dev-dependencies]
+pytest = "^7.1"
+black = "^22.3"
+hypothesis = "^6.0"
+
+[tool.poetry.group.docs.dependencies]
+mkdocs = "^1.5"
+
+[tool.black]
+line-length = 88
+
+[tool.mypy]
+strict = true
+"""
+
+
+def test_what_to_carry_into_the_template_s_pyproject_and_what_to_leave_out() -> None:
+    template = {
+        "project": {"version": "0.1.0", "readme": "README.md", "requires-python": ">=3.11"},
+        "tool": {"poetry": {"group": {"dev": {"dependencies": {"pytest": ">=9.0"}}}}, "mypy": {"strict": True}},
+    }
+    old = tomllib.loads(PEP621_AND_POETRY_METADATA)
+    carry, leave = adopt.pyproject_guidance(old, template, adopt.infer(PEP621_AND_POETRY_METADATA))
+    assert carry == [
+        ("[project]", 'version = "2.3.0"'),
+        ("[project]", 'keywords = ["books"]'),
+        ("[project.scripts]", 'ledger = "ledger:main"'),
+        ("[project.urls]", 'Homepage = "https://example.com/ledger"'),
+        ("[project]", 'maintainers = [{ name = "Ops Team", email = "ops@example.com" }]'),
+        ("[tool.poetry]", 'include = ["CHANGELOG.md"]'),
+        ("[tool.poetry.dependencies]", 'requests = ">=2.31"'),
+        ("[tool.poetry.group.dev.dependencies]", 'hypothesis = "^6.0"'),
+        ("[tool.poetry.group.docs.dependencies]", 'mkdocs = "^1.5"'),
+    ]
+    # Each line, put under its table, is TOML that says what the old file said.
+    for table, line in carry:
+        tomllib.loads(f"{table}\n{line}\n")
+    assert [what for what, _ in leave] == [
+        "[project] license",
+        "core-lib",
+        "click[extra]>=8; python_version >= '3.12'",
+        "pytest (dev)",
+        "black (dev)",
+        "[tool.poetry.dev-dependencies]",
+        "[tool.black]",
+        "[tool.mypy]",
+    ]
 
 
 # ----------------------------------------------------------------------------- hostile values
