@@ -16,7 +16,6 @@ stands in for a GitHub Enterprise Server with a port (https://127.0.0.1:PORT):
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import tomllib
@@ -26,15 +25,23 @@ import pytest
 import yaml
 from support import OPTION_SETS, Project, answers_for, render, run, tool_env
 from support.engines import STOCK_COPIER
+from support.git_credentials import credential_helper_env, files_holding
 from support.gitserver import LATER_TAG, TAG, GitServer
-from support.renovate import LocalRun, Renovate, require_renovate, validate_repository_config
-from test_update import commit_all, copy_template
+from support.renovate import (
+    SECRET_NAME,
+    SECRET_REFERENCE,
+    LocalRun,
+    Renovate,
+    host_rule,
+    require_renovate,
+    secrets_env,
+    validate_repository_config,
+)
+from support.template_copy import commit_all, copy_template
 
 pytestmark = pytest.mark.slow
 
-SECRET_NAME = "PRIVATE_GIT_TOKEN"
 GROUP = "private git dependencies"  # the generated renovate.json's group of private tags
-SECRET_REFERENCE = "{{ secrets." + SECRET_NAME + " }}"  # how a Renovate config names a secret
 TEMPLATE_CHANGE = ".hypothesis/\n"  # v0.2.0 ignores one more cache directory ...
 NEW_FILE, NEW_FILE_TEXT = ".editorconfig", "root = true\n\n[*]\nend_of_line = lf\n"  # ... and adds a file
 
@@ -46,46 +53,6 @@ NEW_FILE, NEW_FILE_TEXT = ".editorconfig", "root = true\n\n[*]\nend_of_line = lf
 def renovate_installed() -> None:
     """Every test here runs Renovate: skip (or fail in CI) before building anything without it."""
     require_renovate()
-
-
-def host_rule(server: GitServer, password: str = SECRET_REFERENCE) -> dict[str, str]:
-    """The hostRules entry an Enterprise Server organization adds: the host with its port."""
-    return {"matchHost": f"https://{server.host}", "username": "x-access-token", "password": password}
-
-
-def secrets_env(server: GitServer) -> dict[str, str]:
-    """The token as self-hosted Renovate takes it from its runner: RENOVATE_SECRETS."""
-    return {"RENOVATE_SECRETS": json.dumps({SECRET_NAME: server.token})}
-
-
-def credential_helper_env(server: GitServer) -> dict[str, str]:
-    """git's credential for the server as a bot's job gets it: a helper given only through
-    GIT_CONFIG_* that reads the token from the environment (the generated workflows' form)."""
-    printf = 'printf "username=x-access-token\\npassword=%s\\n"'
-    helper = f'!f() {{ test "$1" = get && {printf} "${{{SECRET_NAME}}}"; }}; f'
-    url = f"https://{server.host}"
-    return {
-        SECRET_NAME: server.token,
-        "GIT_CONFIG_COUNT": "2",
-        "GIT_CONFIG_KEY_0": f"credential.{url}.helper",
-        "GIT_CONFIG_VALUE_0": "",
-        "GIT_CONFIG_KEY_1": f"credential.{url}.helper",
-        "GIT_CONFIG_VALUE_1": helper,
-        "GIT_TERMINAL_PROMPT": "0",
-    }
-
-
-def files_holding(root: Path, secret: str) -> list[str]:
-    """Files under root that hold the secret, plainly or in base64 (any alignment)."""
-    needles = [secret.encode()]
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + secret.encode())
-        needles.append(encoded[4 if offset else 0 : 4 * ((offset + len(secret)) // 3)])
-    return [
-        str(path.relative_to(root))
-        for path in root.rglob("*")
-        if path.is_file() and not path.is_symlink() and any(needle in path.read_bytes() for needle in needles)
-    ]
 
 
 def set_renovate_config(project: Path, change: dict[str, object], env: dict[str, str]) -> dict[str, object]:
@@ -131,7 +98,7 @@ def template_project(tmp_path_factory: pytest.TempPathFactory, git_server: GitSe
     # Generated as a bot's job or a developer would: stock copier, the template's URL, the token
     # reaching git only through the environment.
     project = root / "project"
-    bot_env = {**env, **git_server.env(), **credential_helper_env(git_server)}
+    bot_env = {**env, **git_server.env(), **credential_helper_env(git_server, SECRET_NAME)}
     answers = [f"github_host={git_server.host}", f"github_org={git_server.org}", f"private_dependencies=core-lib@{TAG}"]
     run(
         [str(STOCK_COPIER), "copy", "--defaults", "--quiet", "--vcs-ref", "v0.1.0"]
@@ -223,7 +190,7 @@ def test_renovate_copier_step_reaches_the_template_only_through_host_rules(
     renovate = Renovate(tmp_path / "renovate", git_server.ca_bundle)
     git_server.take_requests()
 
-    done = renovate.copier_update(project, "v0.2.0", **credential_helper_env(git_server))
+    done = renovate.copier_update(project, "v0.2.0", **credential_helper_env(git_server, SECRET_NAME))
 
     assert done.returncode == 0, done.output
     assert not {"GIT_CONFIG_COUNT", SECRET_NAME} & set(done.command_env), done.command_env

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -19,7 +18,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import BIN, ROOT, TREE, render, run, tool_env
+from support import BIN, TREE, render, run, tool_env
+from support.template_copy import commit_all, copy_template
 
 WORKFLOW = "{% if cookiecutter.template_update_workflow %}template-update.yml{% endif %}"
 NEW_QUESTION = "coverage_minimum"
@@ -30,33 +30,6 @@ TEMPLATE_STEP = "      - name: Run every pre-commit hook\n"
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def copy_template(destination: Path, env: dict[str, str]) -> Path:
-    """The working tree as it is (uncommitted files included), as a fresh repository tagged v0.1.0."""
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split("\0")
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():  # a tracked file deleted in the working tree is left out
-            target = destination / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    commit_all(destination, env, "Template", init=True)
-    run(["git", "tag", "v0.1.0"], destination, env)
-    return destination
-
-
-def commit_all(repo: Path, env: dict[str, str], message: str, init: bool = False) -> None:
-    if init:
-        run(["git", "init", "-q", "-b", "main"], repo, env)
-    run(["git", "add", "-A"], repo, env)
-    run(["git", "commit", "-q", "--no-verify", "-m", message], repo, env)
 
 
 def replace_once(path: Path, pattern: str, replacement: str) -> None:

@@ -1,7 +1,7 @@
 """Renovate, the real npm client (tests/npm/package.json), run so that tests can read what it did.
 
     renovate = Renovate(workdir, ca_bundle)            # skips (or fails in CI) without the client
-    found = renovate.local(repository, RENOVATE_SECRETS=json.dumps({...}))
+    found = renovate.local(repository, {"hostRules": [host_rule(server)]}, **secrets_env(server))
     found.dependency("core-lib").updates               # what its lookup found
     found.proposed()                                   # what survives packageRules: its pull requests
     found.update_lines()                               # the same, one line per proposed update
@@ -47,6 +47,7 @@ import pytest
 import yaml
 
 from support.engines import STOCK_COPIER
+from support.gitserver import GitServer
 from support.paths import ROOT
 
 NODE_MODULES = ROOT / "tests" / "npm" / "node_modules"
@@ -56,6 +57,8 @@ COPIER_UPDATE_SCRIPT = Path(__file__).with_name("renovate_copier_update.mjs")
 TIMEOUT = 300  # seconds; a lookup against the local server takes a few
 CLOSED_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens, connections fail at once
 OFFLINE_RULE = {"description": "No package index here", "matchDatasources": ["pypi"], "enabled": False}
+SECRET_NAME = "PRIVATE_GIT_TOKEN"  # the token's name in Renovate's secrets
+SECRET_REFERENCE = "{{ secrets." + SECRET_NAME + " }}"  # how a Renovate config names a secret
 
 
 def require_renovate() -> None:
@@ -67,6 +70,16 @@ def require_renovate() -> None:
     if os.environ.get("TEMPLATE_TESTS_REQUIRE_ALL"):
         pytest.fail(message)
     pytest.skip(message)
+
+
+def host_rule(server: GitServer, password: str = SECRET_REFERENCE) -> dict[str, str]:
+    """The hostRules entry an Enterprise Server organization adds: the host with its port."""
+    return {"matchHost": f"https://{server.host}", "username": "x-access-token", "password": password}
+
+
+def secrets_env(server: GitServer) -> dict[str, str]:
+    """The token as self-hosted Renovate takes it from its runner: RENOVATE_SECRETS."""
+    return {"RENOVATE_SECRETS": json.dumps({SECRET_NAME: server.token})}
 
 
 def node_env(**extra: str) -> dict[str, str]:
