@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import BIN, TREE, render, run, tool_env
+from support import BIN, ROOT, TREE, render, run, tool_env
 from support.template_copy import commit_all, copy_template
 
 WORKFLOW = "{% if cookiecutter.template_update_workflow %}template-update.yml{% endif %}"
