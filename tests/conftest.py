@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import OPTION_SETS, Project, render
-from support.gitserver import git_server  # noqa: F401  (a session fixture)
+from support import OPTION_SETS, Project, render, require_tool
+from support.gitserver import GitServer, SshGitServer, git_server  # noqa: F401  (git_server: a session fixture)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,3 +35,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Project]:
     """Every option set rendered once by cookiecutter, shared by the content checks."""
     root = tmp_path_factory.mktemp("rendered")
     return {name: render("cookiecutter", root / name, overrides) for name, overrides in OPTION_SETS.items()}
+
+
+@pytest.fixture(scope="session")
+def ssh_server(git_server: GitServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshGitServer]:  # noqa: F811
+    """The git server's repositories over a real sshd with a deploy key, on 127.0.0.1."""
+    sshd = require_tool("sshd")
+    require_tool("ssh-agent")
+    with SshGitServer(git_server, tmp_path_factory.mktemp("sshd"), sshd=sshd) as server:
+        yield server

@@ -13,10 +13,12 @@ a missing property of a given context is null, as on GitHub.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 TOKEN = re.compile(
@@ -81,8 +83,14 @@ def format_text(template: str, *arguments: Any) -> str:
     return re.sub(r"\{\{|\}\}|\{(\d+)\}", replace, template)
 
 
-def evaluate(expression: str, context: Mapping[str, Any], status: Mapping[str, bool] | None = None) -> Any:
-    """The value of `expression`; `status` gives success/failure/cancelled for the status functions."""
+def evaluate(
+    expression: str,
+    context: Mapping[str, Any],
+    status: Mapping[str, bool] | None = None,
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> Any:
+    """The value of `expression`; `status` gives success/failure/cancelled for the status
+    functions, `functions` the ones that depend on the runner (hashFiles)."""
     tokens: list[tuple[str, str]] = []
     position = 0
     text = expression.strip()
@@ -96,7 +104,8 @@ def evaluate(expression: str, context: Mapping[str, Any], status: Mapping[str, b
     tokens.append(("end", ""))
     index = 0
     states = {"success": True, "failure": False, "cancelled": False, **(status or {})}
-    functions: dict[str, Callable[..., Any]] = {
+    known: dict[str, Callable[..., Any]] = {
+        **(functions or {}),
         "format": format_text,
         "contains": lambda haystack, needle: (
             any(equal(item, needle) for item in haystack)
@@ -137,7 +146,7 @@ def evaluate(expression: str, context: Mapping[str, Any], status: Mapping[str, b
         elif kind == "name" and value in ("true", "false", "null"):
             result = {"true": True, "false": False, "null": None}[value]
         elif kind == "name" and peek() == "(":
-            if value not in functions:
+            if value not in known:
                 raise ExpressionError(f"unknown function {value}() in {expression!r}")
             take("(")
             arguments = []
@@ -146,7 +155,7 @@ def evaluate(expression: str, context: Mapping[str, Any], status: Mapping[str, b
                 if peek() == ",":
                     take(",")
             take(")")
-            result = functions[value](*arguments)
+            result = known[value](*arguments)
         elif kind == "name":
             if value not in context:
                 raise ExpressionError(f"unknown context {value!r} in {expression!r}")
@@ -202,16 +211,33 @@ def evaluate(expression: str, context: Mapping[str, Any], status: Mapping[str, b
     return result
 
 
-def condition(text: str, context: Mapping[str, Any], status: Mapping[str, bool]) -> bool:
+def hash_files(workspace: Path, *patterns: str) -> str:
+    """GitHub's hashFiles(): the SHA-256 of the matched files' SHA-256 digests, in path order;
+    "" when nothing matches."""
+    paths = sorted({path for pattern in patterns for path in workspace.glob(pattern) if path.is_file()})
+    if not paths:
+        return ""
+    outer = hashlib.sha256()
+    for path in paths:
+        outer.update(hashlib.sha256(path.read_bytes()).digest())
+    return outer.hexdigest()
+
+
+def condition(
+    text: str,
+    context: Mapping[str, Any],
+    status: Mapping[str, bool],
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> bool:
     """An `if:`: `${{ }}` optional, and an implicit success() unless a status function is named."""
     expression = text.strip()
     if expression.startswith("${{") and expression.endswith("}}"):
         expression = expression[3:-2]
     if not re.search(r"\b(?:success|always|failure|cancelled)\s*\(", expression):
         expression = f"success() && ({expression})"
-    return truthy(evaluate(expression, context, status))
+    return truthy(evaluate(expression, context, status, functions))
 
 
-def render(text: str, context: Mapping[str, Any]) -> str:
+def render(text: str, context: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]] | None = None) -> str:
     """Text with each `${{ expression }}` replaced by its value, as the runner writes it."""
-    return EXPRESSION.sub(lambda match: as_text(evaluate(match[1], context)), text)
+    return EXPRESSION.sub(lambda match: as_text(evaluate(match[1], context, functions=functions)), text)

@@ -1,5 +1,5 @@
-"""git credentials as the generated workflows hand them over, and the search for a token left
-on disk afterwards (test_renovate, test_adopt)."""
+"""git credentials as the generated workflows hand them over, and the search for a token or
+key left on disk or in a log afterwards."""
 
 from __future__ import annotations
 
@@ -27,14 +27,43 @@ def credential_helper_env(server: GitServer, variable: str = "PRIVATE_GIT_TOKEN"
     }
 
 
-def files_holding(root: Path, secret: str) -> list[str]:
-    """Files under root that hold the secret, plainly or in base64 (any alignment)."""
-    needles = [secret.encode()]
+def base64_forms(value: bytes) -> list[bytes]:
+    """What base64 text must contain wherever `value` sits inside an encoded blob (3 alignments)."""
+    forms = []
     for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + secret.encode())
-        needles.append(encoded[4 if offset else 0 : 4 * ((offset + len(secret)) // 3)])
-    return [
-        str(path.relative_to(root))
-        for path in root.rglob("*")
-        if path.is_file() and not path.is_symlink() and any(needle in path.read_bytes() for needle in needles)
-    ]
+        encoded = base64.b64encode(b"\0" * offset + value)
+        forms.append(encoded[4 if offset else 0 : 4 * ((offset + len(value)) // 3)])
+    return forms
+
+
+def secret_needles(*secrets: str) -> list[bytes]:
+    """Every form a token takes on disk or in a log: as it is, as the user:password pair of an
+    HTTP Basic header, and both in base64 at any offset."""
+    needles = []
+    for secret in secrets:
+        for value in (secret.encode(), f"x-access-token:{secret}".encode()):
+            needles += [value, *base64_forms(value)]
+    return needles
+
+
+def ssh_key_needles(private_key: str) -> list[bytes]:
+    """The body lines of a private key file, any of which gives it away."""
+    body = [line for line in private_key.splitlines() if line and not line.startswith("-----")]
+    return [line.encode() for line in body if len(line) >= 20]
+
+
+def find_on_disk(root: Path, needles: list[bytes]) -> tuple[list[str], int]:
+    """(files under root holding any needle, number of files read)."""
+    hits, files = [], 0
+    for path in root.rglob("*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        files += 1
+        if any(needle in path.read_bytes() for needle in needles):
+            hits.append(str(path.relative_to(root)))
+    return hits, files
+
+
+def files_holding(root: Path, secret: str) -> list[str]:
+    """Files under root that hold the token in any of its forms."""
+    return find_on_disk(root, secret_needles(secret))[0]

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from support.expressions import ExpressionError, condition, render
+from support.expressions import ExpressionError, condition, hash_files, render
 
 # GitHub's command line for `shell: bash` (the file path is appended).
 BASH = ["bash", "--noprofile", "--norc", "-eo", "pipefail"]
@@ -163,8 +163,11 @@ class ActionRun:
             "steps": {step_id: {"outputs": outputs} for step_id, outputs in self.outputs.items()},
         }
 
+    def functions(self) -> dict[str, Callable[..., Any]]:
+        return {"hashFiles": lambda *patterns: hash_files(self.context.workspace, *patterns)}
+
     def resolve(self, text: Any) -> str:
-        return render(str(text), self.values())
+        return render(str(text), self.values(), self.functions())
 
     def step(self, name: str) -> dict[str, Any]:
         found = [step for step in self.steps if step.get("name") == name]
@@ -212,7 +215,7 @@ class ActionRun:
     def _run_step(self, step: dict[str, Any]) -> StepResult:
         name = step.get("name") or step.get("uses") or step.get("run", "")[:40]
         status = {"success": not self.failed, "failure": self.failed}
-        if not condition(str(step.get("if", "success()")), self.values(), status):
+        if not condition(str(step.get("if", "success()")), self.values(), status, self.functions()):
             return StepResult(name, "skipped")
         if name in self.context.skip:
             return StepResult(name, "skipped")
