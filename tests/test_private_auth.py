@@ -29,9 +29,9 @@ from typing import Any
 import pytest
 import yaml
 from support import package_index_url, render, run, tool_env
+from support.expressions import ExpressionError
 from support.git_credentials import credential_helper_env, find_on_disk, secret_needles, ssh_key_needles
 from support.gitserver import GitServer, SshGitServer, new_token
-from support.expressions import ExpressionError
 from support.workflow_steps import ActionRun, Context, StepResult, WorkflowError, setup_inputs
 
 pytestmark = pytest.mark.slow
