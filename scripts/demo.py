@@ -111,10 +111,13 @@ class Shell:
             indented(result.stdout + result.stderr)
         return result
 
-    def expect(self, command: list[str], cwd: Path, **options: object) -> subprocess.CompletedProcess[str]:
-        result = self.run(command, cwd, **options)  # type: ignore[arg-type]
+    def expect(
+        self, command: list[str], cwd: Path, stdin: str | None = None, shown: str | None = None, quiet: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """run(), and stop the demo when the command fails (showing its output even if quiet)."""
+        result = self.run(command, cwd, stdin, shown, quiet)
         if result.returncode != 0:
-            if options.get("quiet"):
+            if quiet:
                 indented(result.stdout + result.stderr)
             raise DemoFailed(f"{shlex.join(command)} exited {result.returncode}")
         return result
@@ -224,7 +227,7 @@ def demo(work: Path) -> tuple[Path, str]:
 
             heading(5, "Lock, commit and install with Poetry, then import the libraries")
             say("The next steps cookiecutter printed, but `gh repo create`: no GitHub here.")
-            shell.expect(["git", "init", "-q", "-b", "main"], project)
+            shell.expect(["git", "init", "-b", "main"], project)
             shell.expect(["poetry", "lock"], project)
             shell.expect(["git", "add", "-A"], project)
             shell.expect(["git", "commit", "-q", "-m", "Generate demo-service from the Python template"], project)
