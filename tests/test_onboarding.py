@@ -466,7 +466,7 @@ def test_readme_without_private_dependencies_does_not_claim_any(tmp_path: Path, 
     assert "## Check your access" not in readme and "check_private_deps.py" not in "\n".join(shell_lines(readme))
     assert "`poetry lock` reads the private repositories" not in readme
     # The repository itself is private: getting access and cloning stay.
-    assert "to clone this repository." in readme and "git clone https://" in readme
+    assert "to clone this private repository" in readme and "git clone https://" in readme
     assert "| package | repository |" not in readme
 
 
