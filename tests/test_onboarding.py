@@ -381,12 +381,14 @@ def use_ssh_key(user: Person, ssh_server: SshGitServer, tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_every_readme_command_works_for_a_new_hire(
-    mode: str, tmp_path: Path, git_server: GitServer, ssh_server: SshGitServer
+    mode: str, tmp_path: Path, git_server: GitServer, ssh_server: SshGitServer, request: pytest.FixtureRequest
 ) -> None:
     require_tool("gh")
     slug, readme, ran = generate_and_publish(tmp_path, git_server, mode)
     host = git_server.host
     user = person(tmp_path / "home", tmp_path / "work", git_server, readme)
+    # Whatever fails, no credential cache daemon outlives the test with a token in its memory.
+    request.addfinalizer(lambda: user.sh("git credential-cache exit", check=False))
 
     # Option A: gh as git's credential helper (its browser sign-in is stood in for), then clone.
     gh_signed_in(user, host, git_server.other_token)
