@@ -6,7 +6,9 @@ built in, so that copier.yml stays the one definition of every question:
 
 - `default_of(name, answers)`: a question's derived default, rendered from copier.yml;
 - `checked(answers)`: every validator of copier.yml, run before anything is written (the
-  project directory's name calls it), stopping with each bad answer and how to re-run;
+  project directory's name calls it), stopping with each bad answer and how to re-run; once
+  the answers pass, it prints copier.yml's `_message_after_copy` (the next steps) as copier
+  does, so both engines print one text and no hook process is needed;
 - answers taken as data: cookiecutter would otherwise render a value given on the command line
   or through the API as a Jinja template (`{{ 7*7 }}` becomes 49);
 - template names under templates/ resolved as copier resolves them.
@@ -71,6 +73,7 @@ def copier_questions() -> dict[str, Any]:
 DEFAULT = "copier.yml default of "
 WHEN = "copier.yml when of "
 VALIDATORS = "copier.yml validators"
+MESSAGE_AFTER_COPY = "copier.yml _message_after_copy"
 # Between the validators in their one template: no validator prints it, and no whitespace
 # control can trim it.
 SEPARATOR = "\x00"
@@ -105,6 +108,8 @@ def copier_source(name: str) -> str | None:
     validator in one template, and each question's default."""
     if name == VALIDATORS:
         return SEPARATOR.join(text for _, text in validator_segments())
+    if name == MESSAGE_AFTER_COPY:
+        return str(copier_questions()["_message_after_copy"])
     if name.startswith(DEFAULT):
         return str(copier_questions()[name.removeprefix(DEFAULT)]["default"])
     if name.startswith(WHEN):
@@ -188,12 +193,22 @@ def invalid_answers_message(errors: list[tuple[str, Any, str]], answers: dict[st
     return "\n".join(lines)
 
 
+def message_after_copy(answers: dict[str, Any]) -> str:
+    """copier.yml's `_message_after_copy` rendered as copier renders it: the answers, the tree's
+    `cookiecutter` mapping, and `_copier_conf.dst_path`, here the directory cookiecutter makes."""
+    destination = Path(str(answers.get("_output_dir", "."))) / str(answers.get("project_slug", ""))
+    context = {**answers, "cookiecutter": answers, "_copier_conf": {"dst_path": destination}}
+    return copier_environment().get_template(MESSAGE_AFTER_COPY).render(context)
+
+
 @pass_context
 def checked(context: Context, answers: dict[str, Any]) -> bool:
-    """True once every validator accepts the answers; otherwise stop before writing anything."""
+    """True once every validator accepts the answers, after printing the next steps (to stderr,
+    where copier prints them); otherwise stop before writing anything."""
     errors = answer_errors(dict(answers), context.get("_cookiecutter") or {})
     if errors:
         raise InvalidAnswers(invalid_answers_message(errors, dict(answers)))
+    print(message_after_copy(dict(answers)), file=sys.stderr)
     return True
 
 

@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """The template's commands, standard library only, so they run on a fresh machine.
 
+    python3 tasks.py demo            the whole point on this machine: a project that installs
+                                     private git dependencies from a local authenticated server
     python3 tasks.py generate        render a project with the defaults into ./generated/
+                                     (answers as KEY=VALUE arguments: github_org=acme ...)
     python3 tasks.py test            run the template's tests (extra arguments go to pytest)
     python3 tasks.py bench           print the benchmark table
     python3 tasks.py release X.Y.Z   tag a template version from CHANGELOG.md's Unreleased section
 
-generate, test and bench first make .venv with the pinned tools of requirements-test.txt (once).
+demo, generate, test and bench first make .venv with the pinned tools of requirements-test.txt
+(once, about a minute, with progress shown).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -33,23 +38,43 @@ def pinned(package: str) -> str:
     raise SystemExit(f"requirements-test.txt pins no {package}")
 
 
+def run_with_progress(command: list[str], what: str, every: float = 10.0) -> None:
+    """Run a quiet command, saying every few seconds that it is still at work."""
+    started = time.monotonic()
+    with subprocess.Popen(command) as process:
+        while True:
+            try:
+                process.wait(timeout=every)
+                break
+            except subprocess.TimeoutExpired:
+                print(f"  ... still {what} ({time.monotonic() - started:.0f} s)", flush=True)
+    if process.returncode != 0:
+        raise SystemExit(f"{what} failed (exit {process.returncode})")
+
+
 def ensure_venv(path: Path, requirements: list[str]) -> None:
     """A virtualenv at `path` with these requirement lines, made again only when they change."""
     stamp = path / ".requirements-sha256"
     digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
+    started = time.monotonic()
+    print(f"Installing {len(requirements)} pinned tools into {path.name} (once; about a minute) ...", flush=True)
     venv.create(path, with_pip=True, clear=True)
     python = path / BIN.relative_to(VENV) / "python"
     pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, *requirements], check=True)
+    run_with_progress([*pip, *requirements], f"installing into {path.name}")
     stamp.write_text(digest)
+    print(f"{path.name} is ready ({time.monotonic() - started:.0f} s).", flush=True)
+
+
+def tool_requirements() -> list[str]:
+    return [line for line in REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")]
 
 
 def ensure_tools() -> None:
     """.venv with the pinned tools; .venv-stock-copier with copier alone, as a user installs it."""
-    lines = [line for line in REQUIREMENTS.read_text().splitlines() if line and not line.startswith("#")]
-    ensure_venv(VENV, lines)
+    ensure_venv(VENV, tool_requirements())
     ensure_venv(ROOT / ".venv-stock-copier", [pinned("copier")])
 
 
@@ -71,11 +96,37 @@ def run(*command: str) -> int:
     return subprocess.run(command, cwd=ROOT, env=env).returncode
 
 
+def newest_project(output: Path) -> Path | None:
+    """The project cookiecutter wrote last under `output` (its answers file is the newest)."""
+    answers = sorted(output.glob("*/.copier-answers.yml"), key=lambda path: path.stat().st_mtime)
+    return answers[-1].parent if answers else None
+
+
 def generate(rest: list[str]) -> int:
-    ensure_tools()
-    return run(
-        str(BIN / "cookiecutter"), "--no-input", "--overwrite-if-exists", "--output-dir", "generated", str(ROOT), *rest
+    """cookiecutter with the default answers (or KEY=VALUE ones); it prints the next steps."""
+    ensure_venv(VENV, tool_requirements())
+    output = ROOT / "generated"
+    status = run(
+        str(BIN / "cookiecutter"), "--no-input", "--overwrite-if-exists", "--output-dir", str(output), str(ROOT), *rest
     )
+    project = newest_project(output)
+    if status != 0 or project is None:
+        return status or 1
+    print(f"\nGenerated {project.relative_to(ROOT)}/ (its README.md is the new hire's guide).")
+    if not any(argument.startswith(("github_org=", "private_dependencies=")) for argument in rest):
+        print(
+            "With the default answers its private dependencies (example-org/example-core, ...) do not\n"
+            "exist, so it cannot install. To see one install: python3 tasks.py demo. For your\n"
+            "organization: python3 tasks.py generate github_org=ORG 'private_dependencies=lib@v1.0.0'\n"
+            "(cookiecutter's KEY=VALUE answers; README.md lists the questions)."
+        )
+    return 0
+
+
+def demo(rest: list[str]) -> int:
+    """scripts/demo.py with the pinned tools: server, project, check, credential, install."""
+    ensure_venv(VENV, tool_requirements())
+    return run(str(BIN / "python"), "scripts/demo.py", *rest)
 
 
 def test(rest: list[str]) -> int:
@@ -93,7 +144,7 @@ def release(rest: list[str]) -> int:
     return subprocess.run([sys.executable, str(ROOT / "scripts" / "release_template.py"), *rest]).returncode
 
 
-COMMANDS = {"generate": generate, "test": test, "bench": bench, "release": release}
+COMMANDS = {"demo": demo, "generate": generate, "test": test, "bench": bench, "release": release}
 
 
 def main(argv: list[str]) -> int:

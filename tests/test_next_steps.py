@@ -1,0 +1,107 @@
+"""After generating, both engines print the same next steps, and the generated README has them.
+
+cookiecutter and stock copier run through their command lines, as people run them. The text is
+defined once (copier.yml's `_message_after_copy`, from templates/next_steps.jinja): copier prints
+it itself; cookiecutter prints it from the project directory's name (cookiecutter_questions.py),
+in its own process, since the template has no hooks.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from support import BIN, OPTION_SETS, ROOT
+from support.engines import STOCK_COPIER
+
+LAST_LINE = 'README.md says more ("Right after generating").'
+CASES = ["defaults", "no-private-deps", "github-app", "ssh", "dependabot-mit-minimal", "ghes-app-dependabot"]
+
+
+def message(stderr: str) -> str:
+    """The next steps out of an engine's stderr: from their first line to their last."""
+    match = re.search(r"^Next steps: .*?^" + re.escape(LAST_LINE) + "$", stderr, re.S | re.M)
+    assert match, f"no next steps in:\n{stderr}"
+    return match[0]
+
+
+def cookiecutter_cli(overrides: dict[str, Any], output: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """The cookiecutter command with the answers in a user config's default_context (typed, as
+    YAML gives them), and nothing else of the user's."""
+    config = home / "cookiecutter.yml"
+    home.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "cookiecutters_dir": str(home / "templates"),
+                "replay_dir": str(home / "replay"),
+                "default_context": overrides,
+            }
+        )
+    )
+    command = [str(BIN / "cookiecutter"), "--no-input", "--config-file", str(config), "-o", str(output), str(ROOT)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def copier_cli(overrides: dict[str, Any], destination: Path) -> subprocess.CompletedProcess[str]:
+    data = destination.parent / f"{destination.name}-data.yml"
+    data.write_text(yaml.safe_dump(overrides))
+    command = [str(STOCK_COPIER), "copy", "--defaults", "--data-file", str(data), str(ROOT), str(destination)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_no_hook_or_task_runs_beside_the_engines() -> None:
+    """cookiecutter prints the message from within its own render, copier from its settings."""
+    assert not (ROOT / "hooks").exists()
+    settings = yaml.safe_load((ROOT / "copier.yml").read_text())
+    assert not {"_tasks", "_jinja_extensions", "_migrations"} & set(settings)
+    assert "next_steps.jinja" in settings["_message_after_copy"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_both_engines_print_the_same_next_steps_and_the_readme_has_them(case: str, tmp_path: Path) -> None:
+    overrides = OPTION_SETS[case]
+    cookiecutter = cookiecutter_cli(overrides, tmp_path / "cc", tmp_path / "cc-home")
+    assert cookiecutter.returncode == 0, cookiecutter.stderr
+    project = next((tmp_path / "cc").iterdir())
+    # copier into the very path cookiecutter wrote to, so `_copier_conf.dst_path` reads the same.
+    destination = tmp_path / "copier" / project.name
+    destination.parent.mkdir()
+    copier = copier_cli(overrides, destination)
+    assert copier.returncode == 0, copier.stderr
+
+    printed = message(cookiecutter.stderr)
+    assert message(copier.stderr).replace(str(destination), str(project)) == printed
+    print(printed)
+    assert printed.count("Next steps:") == 1, "printed once"
+    assert f"  cd {project}\n  git init -b main\n  poetry lock\n" in printed
+
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    has_dependencies = bool(answers["private_dependencies"].strip())
+    assert ("`poetry lock` reads the private repositories" in printed) == has_dependencies
+    mode = answers["git_auth"]
+    expected = {
+        "token": ["organization secret POETRY_GIT_TOKEN", "Dependabot secret POETRY_GIT_TOKEN"],
+        "github-app": ["organization variable APP_CLIENT_ID", "organization secret APP_PRIVATE_KEY", "GitHub App"],
+        "ssh": ["organization secret SSH_PRIVATE_KEY", "organization variable SSH_KNOWN_HOSTS"],
+    }[mode]
+    for needed in expected:
+        assert needed in printed, needed
+    if answers.get("package_index_credentials"):
+        assert "organization secret PACKAGE_INDEX_PASSWORD" in printed
+    if answers["update_bot"] == "dependabot":
+        assert f"Dependabot secret {answers.get('token_secret_name', 'POETRY_GIT_TOKEN')}" in printed
+    host = answers["github_host"]
+    if host != "github.com":
+        assert f"GH_HOST={host} gh repo create" in printed and f"gh api --hostname {host} -X PUT" in printed
+
+    # Every command and every item of the message is a line of the generated README.
+    readme_lines = {line.strip() for line in (project / "README.md").read_text().splitlines()}
+    steps = [line.strip() for line in printed.splitlines() if line.startswith("  ")]
+    assert len(steps) >= 8
+    missing = [line for line in steps if line not in readme_lines and not line.startswith("cd ")]
+    assert missing == [], "in the message but not in README.md"
