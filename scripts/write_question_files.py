@@ -81,8 +81,19 @@ def cookiecutter_json(copier: dict[str, Any]) -> str:
 
 
 def jinja_string(text: str) -> str:
-    """A Jinja string literal holding `text`, written with ASCII escapes only."""
-    return json.dumps(text, ensure_ascii=True)
+    """A Jinja string literal holding `text`, written with ASCII escapes only. Jinja reads the
+    escapes as Python's unicode-escape codec does, which joins no surrogate pairs, so a character
+    past U+FFFF is one \\U escape (json.dumps would write a pair that never matches)."""
+
+    def escape(char: str) -> str:
+        code = ord(char)
+        if char in '"\\':
+            return "\\" + char
+        if 0x20 <= code < 0x7F:
+            return char
+        return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+    return '"' + "".join(map(escape, text)) + '"'
 
 
 def regex_class(codepoints: list[int]) -> str:
