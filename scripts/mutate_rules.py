@@ -73,8 +73,8 @@ EQUIVALENT: dict[str, str] = {
         "the reason printed once text_error(value, raw, false) holds: `required` adds only 'is empty'"
         " for blank text, which that call lets through"
     ),
-    "templates/rules.jinja package_error: false -> true #2": "as in slug_error: the printed reason cannot be 'is empty'",
-    "templates/rules.jinja index_url_error: false -> true #2": "as in slug_error: the printed reason cannot be 'is empty'",
+    "templates/rules.jinja package_error: false -> true #2": "as in slug_error: never prints 'is empty'",
+    "templates/rules.jinja index_url_error: false -> true #2": "as in slug_error: never prints 'is empty'",
     "templates/rules.jinja host_error: regex {0,4} -> {0,5}": "a port of six digits is over 65535 and refused anyway",
     "templates/rules.jinja email_error: rpartition -> partition": (
         "with two @ either the local part (partition) or the domain (rpartition) holds one, and both refuse @"
@@ -91,6 +91,9 @@ EQUIVALENT: dict[str, str] = {
     "templates/rules.jinja secret_error: regex [0-9] with '.'": "a '.' is refused by the character rule before",
     r"templates/rules.jinja ref_error: regex [\\x00-\\x20\\x7f~^:?*\\[\\\\] without \x7f": (
         "text_error refuses U+007F in the whole answer before any ref is read"
+    ),
+    "templates/rules.jinja bool_error: or -> and": (
+        "`raw is mapping` alone adds nothing: a mapping is also iterable and not a string, the next test"
     ),
     "templates/project.jinja (top): partition -> rpartition": "a valid github_host holds at most one ':'",
 }
@@ -733,30 +736,37 @@ def template_copy(destination: Path) -> Path:
     return destination
 
 
-class FirstFailure:
-    """A pytest plugin: run earlier killers first and LAST_TESTS last, and write down the
-    first failing test."""
+# A test that took longer than this on the unchanged template runs after the quick ones.
+SLOW_TEST = 1.0
 
-    def __init__(self, priority: list[str], record: Path) -> None:
+
+class FirstFailure:
+    """A pytest plugin: quick tests first, among them those that killed earlier mutants first,
+    LAST_TESTS last; it writes down the first failing test and how long each test took."""
+
+    def __init__(self, priority: list[str], slow: set[str], scratch: Path) -> None:
         self.priority = {nodeid: n for n, nodeid in enumerate(priority)}
-        self.record = record
+        self.slow = slow
+        self.scratch = scratch
+        self.durations: dict[str, float] = {}
 
     def pytest_collection_modifyitems(self, items: list) -> None:
-        def rank(item) -> tuple[int, int]:
-            if any(name in item.nodeid for name in LAST_TESTS):
-                return (2, 0)
-            if item.nodeid in self.priority:
-                return (0, self.priority[item.nodeid])
-            return (1, 0)
+        def rank(item) -> tuple[int, int, int]:
+            last = any(name in item.nodeid for name in LAST_TESTS)
+            return (last, item.nodeid in self.slow, self.priority.get(item.nodeid, len(self.priority)))
 
         items.sort(key=rank)
 
     def pytest_runtest_logreport(self, report) -> None:
-        if report.failed and not self.record.exists():
-            self.record.write_text(report.nodeid)
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0) + report.duration
+        if report.failed and not (self.scratch / "killer").exists():
+            (self.scratch / "killer").write_text(report.nodeid)
+
+    def pytest_sessionfinish(self) -> None:
+        (self.scratch / "durations.json").write_text(json.dumps(self.durations))
 
 
-def run_in_child(copy: Path, scratch: Path, priority: list[str]) -> int:
+def run_in_child(copy: Path, scratch: Path, priority: list[str], slow: set[str]) -> int:
     """Fork; the child runs the fast tests in `copy` and exits with pytest's code."""
     pid = os.fork()
     if pid:
@@ -773,7 +783,7 @@ def run_in_child(copy: Path, scratch: Path, priority: list[str]) -> int:
         os.environ["TMPDIR"] = tempfile.tempdir
         sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT]
         arguments = [*FAST_TESTS, "-x", "-q", "-n", "0", "-p", "no:cacheprovider", f"--basetemp={scratch / 'pytest'}"]
-        code = pytest.main(arguments, plugins=[FirstFailure(priority, scratch / "killer")])
+        code = pytest.main(arguments, plugins=[FirstFailure(priority, slow, scratch)])
         sys.stdout.flush()
         os._exit(int(code))
     except BaseException:
@@ -806,6 +816,8 @@ def run(mutants: dict[str, Mutant], jobs: int, timeout: float, results_path: Pat
         slot = work / f"slot{n}"
         slots.append({"copy": template_copy(slot / "template"), "scratch": slot / "scratch", "busy": None})
 
+    slow: set[str] = set()
+
     def start(slot: dict, key: str | None, priority: list[str]) -> None:
         scratch = slot["scratch"]
         shutil.rmtree(scratch, ignore_errors=True)
@@ -814,7 +826,7 @@ def run(mutants: dict[str, Mutant], jobs: int, timeout: float, results_path: Pat
             mutant = mutants[key]
             target = slot["copy"] / mutant.path
             target.write_text(mutant.apply(source(mutant.path)), encoding="utf-8")
-        pid = run_in_child(slot["copy"], scratch, priority)
+        pid = run_in_child(slot["copy"], scratch, priority, slow)
         slot["busy"] = (key, pid, time.monotonic())
 
     def finish(slot: dict, code: int | None) -> Result:
@@ -840,11 +852,14 @@ def run(mutants: dict[str, Mutant], jobs: int, timeout: float, results_path: Pat
         start(slots[0], None, [])
         _, pid, _ = slots[0]["busy"]
         _, status = os.waitpid(pid, 0)
+        durations = json.loads((slots[0]["scratch"] / "durations.json").read_text())
+        slow.update(nodeid for nodeid, seconds in durations.items() if seconds > SLOW_TEST)
         baseline = finish(slots[0], os.waitstatus_to_exitcode(status))
         print(f"unchanged template: fast tests pass in {baseline.seconds:.1f} s", flush=True)
         timeout = max(timeout, 3 * baseline.seconds)
 
-        pending = list(mutants)
+        # The mutants judged equivalent last: they run every test, and the others tell more.
+        pending = sorted(mutants, key=lambda key: key in EQUIVALENT)
         results: list[Result] = []
         killers: list[str] = []
         while pending or any(slot["busy"] for slot in slots):
@@ -890,6 +905,11 @@ def report(results: list[Result]) -> None:
         print(
             f"kill rate: {len(killed)}/{len(counted)} = {100 * len(killed) / len(counted):.1f}% of the non-equivalent"
         )
+    late = [r.key for r in killed if any(name in r.killer for name in LAST_TESTS)]
+    if late:
+        print(f"killed only by {LAST_TESTS[0]} (an edit of a generated file): {len(late)}")
+        for key in late:
+            print(f"  {key}")
     for result in results:
         if result.status == "equivalent":
             print(f"  equivalent: {result.key}  ({EQUIVALENT[result.key]})")

@@ -329,9 +329,11 @@ def test_answers_reach_both_engines_as_written_never_rendered() -> None:
 
 
 def test_cookiecutter_refuses_to_start_where_it_would_render_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    """prove_answers_stay_data fails closed: a cookiecutter that renders answers from another
-    place than the one keep_answers_as_data recognizes stops with a clear error."""
+    """The extension's self-test fails closed: under a cookiecutter that renders answers from
+    another place than the one keep_answers_as_data recognizes, loading the template stops with
+    a clear error instead of rendering an answer."""
     import cookiecutter.prompt
+    from cookiecutter.exceptions import UnknownExtension
 
     def render_variable(environment: Any, raw: Any, cookiecutter_dict: dict[str, Any]) -> Any:
         return environment.from_string(raw).render(cookiecutter=cookiecutter_dict) if isinstance(raw, str) else raw
@@ -339,10 +341,16 @@ def test_cookiecutter_refuses_to_start_where_it_would_render_answers(monkeypatch
     monkeypatch.setattr(cookiecutter.prompt, "render_variable", render_variable)
     cookiecutter_questions.prove_answers_stay_data.cache_clear()
     try:
-        with pytest.raises(UnsupportedCookiecutter, match="cannot keep as data"):
-            cookiecutter_questions.prove_answers_stay_data()
+        with pytest.raises(UnknownExtension) as stopped:
+            answers_for({})
     finally:
         cookiecutter_questions.prove_answers_stay_data.cache_clear()
+    # cookiecutter reports an extension's ImportError as one line; UnsupportedCookiecutter is one.
+    assert isinstance(stopped.value.__cause__, UnsupportedCookiecutter)
+    assert str(stopped.value) == (
+        "Unable to load extension: this cookiecutter renders answers in a way this template cannot keep as data; "
+        "use cookiecutter 2.x up to 2.7.1, or copier"
+    )
 
 
 REF_TEXT = st.text(
@@ -418,6 +426,14 @@ def test_a_bad_answer_stops_both_engines_with_nothing_written(bad: Bad, tmp_path
     with pytest.raises(ValueError, match=re.escape(f"'{bad.question}': {bad.reason}")):
         render("copier", tmp_path / "copier", bad.given)
     assert not (tmp_path / "copier").exists()
+
+
+def test_cookiecutter_judges_an_answer_as_given_before_it_became_text(tmp_path: Path) -> None:
+    """checked() reads the answers as given (cookiecutter's `_cookiecutter`), as copier's
+    validators read `_copier_conf.data`: a yes/no given for a name is refused."""
+    with pytest.raises(InvalidAnswers, match=re.escape("\n  project_name = True: must be text\n")):
+        render("cookiecutter", tmp_path / "cookiecutter", {"project_name": True})
+    assert not (tmp_path / "cookiecutter").exists() or not any((tmp_path / "cookiecutter").iterdir())
 
 
 @pytest.mark.parametrize(
