@@ -96,6 +96,23 @@ EQUIVALENT: dict[str, str] = {
         "`raw is mapping` alone adds nothing: a mapping is also iterable and not a string, the next test"
     ),
     "templates/project.jinja (top): partition -> rpartition": "a valid github_host holds at most one ':'",
+    "cookiecutter_questions.py copier_environment: True -> False": (
+        "render() strips what a validator or default prints, so a kept trailing newline never shows"
+    ),
+    "cookiecutter_questions.py answer_errors: and -> or": (
+        "it lets a choice's value and a derived default's template into the values as given, both text;"
+        " only the type of a value as given is read, and the choices' validators read none"
+    ),
+    'cookiecutter_questions.py answer_errors: string "choices" -> XX': "as and -> or: only choices' text is let in",
+    "cookiecutter_questions.py answer_errors: and -> or #2": "as and -> or: only the same text values are let in",
+    'cookiecutter_questions.py answer_errors: string "when" -> XX': (
+        "the one question with `when: false` (the computed `cookiecutter`) has no validator or choices"
+    ),
+    "cookiecutter_questions.py answer_errors: False -> True": 'as string "when": checking that question finds nothing',
+    "cookiecutter_questions.py answer_errors: 0 -> -1": "at most one choice has a given value, so [0] is [-1]",
+    'cookiecutter_questions.py answer_errors: string "" -> XX #2': (
+        "the default of a choice's validator: the one choice written as a mapping (github-app) has one"
+    ),
 }
 
 
@@ -900,7 +917,9 @@ def report(results: list[Result]) -> None:
     counted = [r for r in results if r.status != "equivalent"]
     killed = [r for r in counted if r.status in ("killed", "timeout")]
     print()
-    print(f"mutants: {len(results)}, equivalent: {len(results) - len(counted)}, killed: {len(killed)}")
+    timeouts = sum(r.status == "timeout" for r in results)
+    print(f"mutants: {len(results)}, equivalent: {len(results) - len(counted)}, killed: {len(killed)}", end="")
+    print(f" ({timeouts} by timeout)" if timeouts else "")
     if counted:
         print(
             f"kill rate: {len(killed)}/{len(counted)} = {100 * len(killed) / len(counted):.1f}% of the non-equivalent"
@@ -922,7 +941,9 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--list", action="store_true", help="print the mutants' keys and changes, run nothing")
     parser.add_argument("--only", action="append", default=[], help="run the mutants whose key holds this text")
-    parser.add_argument("--survivors-of", type=Path, help="run the mutants that survived in this results file")
+    parser.add_argument(
+        "--survivors-of", type=Path, help="run the mutants that survived or timed out in this results file"
+    )
     parser.add_argument("--results", type=Path, help="write each result to this JSON file as it comes")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (default 2)")
     parser.add_argument("--timeout", type=float, default=180, help="seconds before a run counts as killed")
@@ -936,7 +957,7 @@ def main(argv: list[str]) -> int:
         mutants = {key: m for key, m in mutants.items() if any(text in key for text in options.only)}
     if options.survivors_of:
         earlier = json.loads(options.survivors_of.read_text())
-        again = {r["key"] for r in earlier if r["status"] in ("survived", "equivalent")}
+        again = {r["key"] for r in earlier if r["status"] in ("survived", "equivalent", "timeout")}
         mutants = {key: m for key, m in mutants.items() if key in again}
     if options.list:
         for key, mutant in mutants.items():
