@@ -110,6 +110,12 @@ EQUIVALENT: dict[str, str] = {
     ),
     "cookiecutter_questions.py answer_errors: False -> True": 'as string "when": checking that question finds nothing',
     "cookiecutter_questions.py answer_errors: 0 -> -1": "at most one choice has a given value, so [0] is [-1]",
+    'cookiecutter_questions.py replay_file: string "template" -> XX': (
+        "a default for _repo_dir, which cookiecutter always puts in the answers checked() is given"
+    ),
+    'cookiecutter_questions.py invalid_answers_message: string "<template>" -> XX': (
+        "a default for _template, which cookiecutter always puts in the answers checked() is given"
+    ),
     'cookiecutter_questions.py answer_errors: string "" -> XX #2': (
         "the default of a choice's validator: the one choice written as a mapping (github-app) has one"
     ),
@@ -831,7 +837,9 @@ def run(mutants: dict[str, Mutant], jobs: int, timeout: float, results_path: Pat
     slots = []
     for n in range(jobs):
         slot = work / f"slot{n}"
-        slots.append({"copy": template_copy(slot / "template"), "scratch": slot / "scratch", "busy": None})
+        # Not named "template": cookiecutter names its replay file after the template's directory,
+        # and "template" is replay_file()'s fallback, which a mutant would then hide behind.
+        slots.append({"copy": template_copy(slot / "copy"), "scratch": slot / "scratch", "busy": None})
 
     slow: set[str] = set()
 

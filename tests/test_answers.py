@@ -430,9 +430,10 @@ def test_a_bad_answer_stops_both_engines_with_nothing_written(bad: Bad, tmp_path
 
 def test_cookiecutter_judges_an_answer_as_given_before_it_became_text(tmp_path: Path) -> None:
     """checked() reads the answers as given (cookiecutter's `_cookiecutter`), as copier's
-    validators read `_copier_conf.data`: a yes/no given for a name is refused."""
-    with pytest.raises(InvalidAnswers, match=re.escape("\n  project_name = True: must be text\n")):
-        render("cookiecutter", tmp_path / "cookiecutter", {"project_name": True})
+    validators read `_copier_conf.data`: cookiecutter takes a list given for a name as a choice
+    and keeps its first item, which alone would pass."""
+    with pytest.raises(InvalidAnswers, match=re.escape("\n  project_name = 'a': must be text\n")):
+        render("cookiecutter", tmp_path / "cookiecutter", {"project_name": ["a", "b"]})
     assert not (tmp_path / "cookiecutter").exists() or not any((tmp_path / "cookiecutter").iterdir())
 
 
