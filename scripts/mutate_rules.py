@@ -116,6 +116,12 @@ EQUIVALENT: dict[str, str] = {
     'cookiecutter_questions.py invalid_answers_message: string "<template>" -> XX': (
         "a default for _template, which cookiecutter always puts in the answers checked() is given"
     ),
+    "cookiecutter_questions.py prove_answers_stay_data: string \"{{ 'an answer' ~ ' rendere... -> XX": (
+        "any probe with a Jinja expression proves the same: kept as data it comes back unchanged"
+    ),
+    "cookiecutter_questions.py CopierQuestions.__init__: pass for super().__init__(environment)": (
+        "Extension.__init__ only keeps the environment as an attribute, which this extension never reads"
+    ),
     'cookiecutter_questions.py answer_errors: string "" -> XX #2': (
         "the default of a choice's validator: the one choice written as a mapping (github-app) has one"
     ),
