@@ -83,8 +83,19 @@ def cookiecutter_json(copier: dict[str, Any]) -> str:
 
 
 def jinja_string(text: str) -> str:
-    """A Jinja string literal holding `text`, written with ASCII escapes only."""
-    return json.dumps(text, ensure_ascii=True)
+    """A Jinja string literal holding `text`, written with ASCII escapes only. Jinja reads the
+    escapes as Python's unicode-escape codec does, which joins no surrogate pairs, so a character
+    past U+FFFF is one \\U escape (json.dumps would write a pair that never matches)."""
+
+    def escape(char: str) -> str:
+        code = ord(char)
+        if char in '"\\':
+            return "\\" + char
+        if 0x20 <= code < 0x7F:
+            return char
+        return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+    return '"' + "".join(map(escape, text)) + '"'
 
 
 def regex_class(codepoints: list[int]) -> str:
@@ -119,7 +130,7 @@ def tables_jinja(copier: dict[str, Any]) -> str:
     fold = "".join(f"|{chr(cp)}={folded(chr(cp))}" for cp in every[0x80:] if folded(chr(cp))) + "|"
     non_printing = [cp for cp in every if unicodedata.category(chr(cp)) in NON_PRINTING_CATEGORIES and chr(cp) != " "]
     keywords = sorted(set(keyword.kwlist) | set(keyword.softkwlist) | OTHER_KEYWORDS)
-    modules = sorted((set(sys.stdlib_module_names) | OTHER_STDLIB_MODULES) - {"__future__"})
+    modules = sorted(set(sys.stdlib_module_names) | OTHER_STDLIB_MODULES)
     pythons = choice_values(copier["python_version"])
     lines = [
         "{#- Written by scripts/write_question_files.py from Python's own tables"

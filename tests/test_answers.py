@@ -5,10 +5,17 @@ same validators through cookiecutter_questions.py. The whole table of bad and go
 (tests/support/bad_values.py) and property-based answers run through each engine's own
 validation code in-process and must get the same verdict and the same reason; one bad answer
 per question also goes through real renders of both engines, which must leave nothing behind.
+The values derived from the answers (slugs, dependency URLs and ref keys, Poetry's repository
+names), the answers kept as data, and the answers each engine records are checked here too.
+
+These are the fast tests that scripts/mutate_rules.py runs against each mutant of the rules
+(docs/maintaining.md): keep the file under a minute.
 """
 
 from __future__ import annotations
 
+import json
+import keyword
 import re
 import subprocess
 import sys
@@ -23,7 +30,8 @@ from hypothesis import strategies as st
 from support import ROOT, answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
 from support.bad_values import BAD_ANSWERS, ENGINE, GOOD_ANSWERS, Bad
 
-from cookiecutter_questions import InvalidAnswers
+import cookiecutter_questions
+from cookiecutter_questions import InvalidAnswers, UnsupportedCookiecutter
 
 QUESTIONS = {
     name: spec
@@ -47,6 +55,26 @@ def examples(count: int) -> settings:
 
 def verdicts(given: dict[str, Any]) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
     return cookiecutter_verdict(given), copier_verdict(given)
+
+
+def macros(call: str, **values: Any) -> str:
+    """A call of the template's macros rendered in-process, in the sandboxed environment both
+    engines' validators run in: for rules whose result no verdict shows, and for long tables.
+    `project.` values need the answers as `cookiecutter`."""
+    imports = (
+        "{% from 'templates/rules.jinja' import error %}"
+        "{% from 'templates/dependencies.jinja' import parse_dependencies %}"
+        "{% from 'templates/names.jinja' import slug_of %}"
+    )
+    if "project." in call:
+        imports += "{% import 'templates/project.jinja' as project with context %}"
+    return cookiecutter_questions.copier_environment().from_string(imports + call).render(values)
+
+
+def python_slug(name: str) -> str:
+    """The slug Python's own Unicode tables give a name: NFKD, then ASCII letters and digits."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
 
 
 def test_question_files_are_written_from_copier_yml() -> None:
@@ -163,15 +191,170 @@ NAME_TEXT = st.lists(st.one_of(st.characters(exclude_categories=["C", "Z"]), st.
 @given(NAME_TEXT.map(lambda text: "a" + text))
 def test_derived_names_follow_pythons_unicode_folding_in_both_engines(name: str) -> None:
     """stock copier has no Unicode normalization: templates/tables.jinja carries Python's."""
-    expected = re.sub(
-        r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    )
-    expected = expected.strip("-")
+    expected = python_slug(name)
     given = {"project_name": name, "private_dependencies": ""}
     assume(verdicts(given) == (None, None))
     for answers in (answers_for(given), copier_answers(given)):
         assert answers["project_slug"] == expected
         assert answers["package_name"] == expected.replace("-", "_")
+
+
+# Characters that must not reach a name (scripts/write_question_files.py, NON_PRINTING).
+NON_PRINTING_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"}
+
+
+def test_every_character_python_folds_is_folded_as_python_folds_it() -> None:
+    """One name holds each printing character that NFKD turns into ASCII, each between two
+    letters, so one the template no longer folds (or folds wrong) changes the slug. (Its slug
+    is too long for an answer: cookiecutter derives it without judging it.)"""
+    folding = [
+        chr(code)
+        for code in range(0x80, 0x110000)
+        if unicodedata.category(chr(code)) not in NON_PRINTING_CATEGORIES
+        and unicodedata.normalize("NFKD", chr(code)).encode("ascii", "ignore")
+    ]
+    assert len(folding) > 2000 and "\U0001d400" in folding  # astral letters too (MATHEMATICAL BOLD A)
+    name = "a" + "a".join(folding) + "a"
+    assert answers_for({"project_name": name})["project_slug"] == python_slug(name)
+
+
+def test_every_keyword_and_standard_module_of_python_is_refused_as_a_package_name() -> None:
+    """Only the names that the earlier rules let through (lower case, a letter after any
+    underscores) reach these two tables; __future__ is not in the module table."""
+    reachable = re.compile(r"_*[a-z][a-z0-9_]*")
+    keywords = [name for name in keyword.kwlist + keyword.softkwlist if reachable.fullmatch(name)]
+    modules = [name for name in sorted(sys.stdlib_module_names) if reachable.fullmatch(name) and name != "__future__"]
+    reasons = macros("{% for name in names %}{{ error('package', name) }};{% endfor %}", names=keywords + modules)
+    assert reasons.split(";")[:-1] == ["is a Python keyword"] * len(keywords) + ["shadows a standard module"] * len(
+        modules
+    )
+    assert len(keywords) > 30 and len(modules) > 150
+
+
+def dependencies(text: str, org: str = "acme", host: str = "ghe.example.com:8443") -> list[dict[str, Any]]:
+    call = "{% set ns = namespace(deps=[]) %}{{ parse_dependencies(ns, text, org, host) }}{{ ns.deps | tojson }}"
+    return json.loads(macros(call, text=text, org=org, host=host))
+
+
+def test_a_dependency_entry_becomes_an_https_url_under_its_organization() -> None:
+    found = dependencies(" Core.Lib_x@v1.0 , other-org/tools@main@2 ,, ")
+    assert [(dep["entry"], dep["org"], dep["given_org"], dep["repo"], dep["ref"], dep["name"]) for dep in found] == [
+        ("Core.Lib_x@v1.0", "acme", None, "Core.Lib_x", "v1.0", "core-lib-x"),
+        ("other-org/tools@main@2", "other-org", "other-org", "tools", "main@2", "tools"),
+    ]
+    assert [dep["url"] for dep in found] == [
+        "https://ghe.example.com:8443/acme/Core.Lib_x.git",
+        "https://ghe.example.com:8443/other-org/tools.git",
+    ]
+
+
+# Poetry's key for each ref, at the edges of the two patterns (a commit: 7 to 40 hex digits; a
+# version: an optional v, a digit, then letters and digits in parts joined by - or .).
+REF_KEYS = {
+    "abcdef0": "rev",
+    "0123456789abcdef0123456789abcdef01234567": "rev",
+    "f" * 40: "rev",
+    "a999999": "rev",
+    "1234567": "rev",
+    "abcdef": "branch",
+    "f" * 41: "branch",
+    "x1234567": "branch",
+    "abcdef0x": "branch",
+    "abc.def": "branch",
+    "v1": "tag",
+    "1.2.0": "tag",
+    "v9.0": "tag",
+    "v1Zz9": "tag",
+    "v1.0-Zz9.x": "tag",
+    "1.0-rc1": "tag",
+    "main": "branch",
+    "release/2.x": "branch",
+    "x1": "branch",
+    "v.1": "branch",
+    "1.-2": "branch",
+    "1_0": "branch",
+    "1..2": "branch",
+    "1.": "branch",
+    "1.0_x": "branch",
+    "V1": "branch",
+}
+
+
+def test_each_ref_gets_the_poetry_key_for_its_kind() -> None:
+    found = {
+        dep["ref"]: dep["ref_kind"]
+        for dep in dependencies(", ".join(f"lib{n}@{ref}" for n, ref in enumerate(REF_KEYS)))
+    }
+    assert found == REF_KEYS
+
+
+def test_the_project_values_derived_from_the_answers() -> None:
+    answers = answers_for({"github_host": "ghe.example.com:8443", "python_version": "3.13"})
+    assert macros("{{ project.host_name }} {{ project.pythons | join(',') }}", cookiecutter=answers) == (
+        "ghe.example.com 3.13,3.14"
+    )
+    # Poetry ignores a repository name with a digit: A..Z, then AA..AZ, BA.., as spreadsheet columns.
+    numbers = {1: "A", 2: "B", 25: "Y", 26: "Z", 27: "AA", 28: "AB", 52: "AZ", 53: "BA", 78: "BZ", 702: "ZZ"}
+    names = macros(
+        "{% for n in numbers %}{{ project.poetry_repository_name(n) }} {% endfor %}",
+        cookiecutter=answers,
+        numbers=list(numbers),
+    )
+    assert names.split() == [f"PRIVATE_{letters}" for letters in numbers.values()]
+
+
+def test_cookiecutter_finds_the_shared_macros_under_copiers_names(tmp_path: Path) -> None:
+    """The tree imports 'templates/project.jinja' as copier does, from the template root;
+    cookiecutter loads the tree's files from the tree and from templates/ (cookiecutter.generate)."""
+    from cookiecutter.environment import StrictEnvironment
+    from jinja2 import FileSystemLoader
+
+    (tmp_path / "workflow.yml").write_text("{% from 'templates/project.jinja' import gha with context %}{{ gha('x') }}")
+    context = {"cookiecutter": {**answers_for({}), "_extensions": ["cookiecutter_questions.CopierQuestions"]}}
+    environment = StrictEnvironment(context=context, keep_trailing_newline=True)
+    environment.loader = FileSystemLoader([str(tmp_path), str(ROOT / "templates")])
+    assert environment.get_template("workflow.yml").render(**context) == "${{ x }}"
+
+
+# --- answers stay data ----------------------------------------------------------------------
+
+TEMPLATE_LIKE = {
+    "project_name": "Tpl {{ 7*7 }} {% if true %}x{% endif %}",
+    "description": "{{ cookiecutter.project_name }} ${{ github.token }} {# c #}",
+    "author_name": "{%- raw %}{{ x }}",
+}
+
+
+def test_answers_reach_both_engines_as_written_never_rendered() -> None:
+    assert verdicts(TEMPLATE_LIKE) == (None, None)
+    for answers in (answers_for(TEMPLATE_LIKE), copier_answers(TEMPLATE_LIKE)):
+        assert {name: answers[name] for name in TEMPLATE_LIKE} == TEMPLATE_LIKE
+        assert answers["project_slug"] == "tpl-7-7-if-true-x-endif"
+
+
+def test_cookiecutter_refuses_to_start_where_it_would_render_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The extension's self-test fails closed: under a cookiecutter that renders answers from
+    another place than the one keep_answers_as_data recognizes, loading the template stops with
+    a clear error instead of rendering an answer."""
+    import cookiecutter.prompt
+    from cookiecutter.exceptions import UnknownExtension
+
+    def render_variable(environment: Any, raw: Any, cookiecutter_dict: dict[str, Any]) -> Any:
+        return environment.from_string(raw).render(cookiecutter=cookiecutter_dict) if isinstance(raw, str) else raw
+
+    monkeypatch.setattr(cookiecutter.prompt, "render_variable", render_variable)
+    cookiecutter_questions.prove_answers_stay_data.cache_clear()
+    try:
+        with pytest.raises(UnknownExtension) as stopped:
+            answers_for({})
+    finally:
+        cookiecutter_questions.prove_answers_stay_data.cache_clear()
+    # cookiecutter reports an extension's ImportError as one line; UnsupportedCookiecutter is one.
+    assert isinstance(stopped.value.__cause__, UnsupportedCookiecutter)
+    assert str(stopped.value) == (
+        "Unable to load extension: this cookiecutter renders answers in a way this template cannot keep as data; "
+        "use cookiecutter 2.x up to 2.7.1, or copier"
+    )
 
 
 REF_TEXT = st.text(
@@ -249,6 +432,36 @@ def test_a_bad_answer_stops_both_engines_with_nothing_written(bad: Bad, tmp_path
     assert not (tmp_path / "copier").exists()
 
 
+def test_cookiecutter_judges_an_answer_as_given_before_it_became_text(tmp_path: Path) -> None:
+    """checked() reads the answers as given (cookiecutter's `_cookiecutter`), as copier's
+    validators read `_copier_conf.data`: cookiecutter takes a list given for a name as a choice
+    and keeps its first item, which alone would pass."""
+    with pytest.raises(InvalidAnswers, match=re.escape("\n  project_name = 'a': must be text\n")):
+        render("cookiecutter", tmp_path / "cookiecutter", {"project_name": ["a", "b"]})
+    assert not (tmp_path / "cookiecutter").exists() or not any((tmp_path / "cookiecutter").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("given", "recorded"),
+    [
+        ({"git_auth": "ssh", "update_bot": "renovate"}, set()),
+        (
+            {"git_auth": "ssh", "update_bot": "dependabot", "package_index_url": "https://m.example.com/simple"},
+            {"token_secret_name", "package_index_credentials"},
+        ),
+        ({"git_auth": "poetry-http-basic", "update_bot": "none"}, {"token_secret_name"}),
+    ],
+    ids=["neither", "both", "token"],
+)
+def test_copier_records_an_answer_only_where_the_project_uses_it(
+    given: dict[str, Any], recorded: set[str], tmp_path: Path
+) -> None:
+    """Each `when` of copier.yml: an unused answer stays out of .copier-answers.yml."""
+    render("copier", tmp_path / "copier", given)
+    answers = yaml.safe_load((tmp_path / "copier" / ".copier-answers.yml").read_text())
+    assert {"token_secret_name", "package_index_credentials"} & set(answers) == recorded
+
+
 def test_cookiecutter_names_each_bad_answer_and_the_command_to_rerun(tmp_path: Path) -> None:
     """The CLI prints no traceback; the answers wait in cookiecutter's replay file, which runs
     again with one command once corrected."""
@@ -274,6 +487,7 @@ def test_cookiecutter_names_each_bad_answer_and_the_command_to_rerun(tmp_path: P
     ]
     assert not (tmp_path / "out").exists()
     replay = Path(lines[5].removeprefix("cookiecutter saved the answers in "))
+    assert lines[6] == "Correct them there, then run:"
     rerun = lines[7].strip().split(" ")
     assert rerun == ["cookiecutter", "--replay-file", str(replay), str(ROOT)]
 
