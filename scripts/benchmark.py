@@ -24,6 +24,9 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -138,14 +141,15 @@ def update_rows(work: Path, runs: int) -> list[Row]:
     return [("stock copier update by one template commit (CLI)", measure(update, runs, setup), "")]
 
 
-INSTALL_STEP = "Check access to the private dependencies and install"
-
-
 class CiInstall:
-    """The rendered setup action's install step, run as CI runs it, against a local git server."""
+    """A template version's rendered setup action, run as CI runs it against a local git server:
+    every step, the caches kept in folders the way actions/cache keeps them. Works with the
+    single-step action of earlier versions (actions/cache) and the fetch-then-install one
+    (actions/cache/restore and save)."""
 
-    def __init__(self, work: Path, server: object) -> None:
+    def __init__(self, work: Path, server: Any, template: Path) -> None:
         from support import package_index_url, render, tool_env
+        from support.git_credentials import credential_helper_env
 
         self.work, self.server = work, server
         overrides = {
@@ -154,79 +158,124 @@ class CiInstall:
             "private_dependencies": "app-lib@v1.0.0, core-lib@v1.0.0",
             "package_index_url": package_index_url(),
         }
-        self.clean = render("cookiecutter", work / "clean", overrides).path
+        self.clean = Path(render("cookiecutter", work / "clean", overrides, template=template).path)
         self.checkout = work / "checkout" / self.clean.name  # one path, as on a runner
         self.home = work / "home"
         self.saved = work / "saved-caches"
         self.env = tool_env(self.home, **server.env())
-        self.fresh_checkout(restore_caches=False)
-        # A lock made once with the step's own environment, as a developer commits it.
-        self.action_run(until=INSTALL_STEP)
-        step_env = self.last_run.env_for(self.last_run.step(INSTALL_STEP))
-        quiet(["poetry", "lock"], cwd=self.checkout, env=step_env)
-        shutil.copy(self.checkout / "poetry.lock", self.clean / "poetry.lock")
+        # The lock a developer commits: made once with their own access.
+        developer = tool_env(work / "developer-home", **server.env(), **credential_helper_env(server))
+        quiet(["poetry", "lock"], cwd=self.clean, env={**developer, "POETRY_SYSTEM_GIT_CLIENT": "true"})
+        shutil.rmtree(self.clean / ".venv", ignore_errors=True)
 
-    def action_run(self, until: str | None = None) -> float:
+    def cache_path(self, given: dict[str, str]) -> Path:
+        path = given["path"]
+        return self.home / path.removeprefix("~/") if path.startswith("~/") else self.checkout / path
+
+    def action_run(self) -> float:
         from support.workflow_steps import ActionRun, Context, setup_inputs
 
+        post_saves: list[dict[str, str]] = []  # actions/cache saves its misses after the job
+
+        def restore(given: dict[str, str]) -> dict[str, str]:
+            kept = self.saved / given["key"]
+            if not kept.exists():
+                return {"cache-hit": "false"}
+            # The cache's archive is unpacked over whatever is there, as actions/cache does.
+            shutil.rmtree(self.cache_path(given), ignore_errors=True)
+            shutil.copytree(kept, self.cache_path(given), symlinks=True)
+            return {"cache-hit": "true"}
+
+        def restore_then_save(given: dict[str, str]) -> dict[str, str]:
+            outputs = restore(given)
+            if outputs["cache-hit"] == "false":
+                post_saves.append(given)
+            return outputs
+
+        def save(given: dict[str, str]) -> dict[str, str]:
+            if self.cache_path(given).exists() and not (self.saved / given["key"]).exists():
+                shutil.copytree(self.cache_path(given), self.saved / given["key"], symlinks=True)
+            return {}
+
+        action = self.checkout / ".github" / "actions" / "setup-project" / "action.yml"
+        names = {step.get("name") for step in yaml.safe_load(action.read_text())["runs"]["steps"]}
         context = Context(
             workspace=self.checkout,
             runner_temp=self.work / "runner-temp",
             base_env=self.env,
             secrets={"POETRY_GIT_TOKEN": self.server.token},
-            uses={"actions/setup-python": None, "actions/cache": None},
-            skip={"Install Poetry"},
+            uses={
+                "actions/setup-python": None,
+                "actions/cache": restore_then_save,
+                "actions/cache/restore": restore,
+                "actions/cache/save": save,
+            },
+            # Poetry is on PATH already: installing and linking it are a runner's business.
+            skip={"Install Poetry", "Put Poetry on PATH"} & names,
         )
         shutil.rmtree(context.runner_temp, ignore_errors=True)
         context.runner_temp.mkdir()
         workflow = self.checkout / ".github" / "workflows" / "ci.yml"
-        action = self.checkout / ".github" / "actions" / "setup-project" / "action.yml"
-        self.last_run = ActionRun(action, setup_inputs(workflow, "lint", context), context)
+        run = ActionRun(action, setup_inputs(workflow, "lint", context), context)
         start = time.perf_counter()
-        results = self.last_run.run(until=until)
+        results = run.run()
         elapsed = time.perf_counter() - start
         failed = [result for result in results if result.outcome == "failure"]
         if failed:
             raise RuntimeError(f"{failed[0].name} failed:\n{failed[0].stdout}{failed[0].stderr}")
+        for given in post_saves:  # actions/cache's post step
+            save(given)
         return elapsed
 
-    def fresh_checkout(self, restore_caches: bool) -> None:
-        """A new clone of the repository; with the caches the workflow restores, or empty ones."""
+    def fresh_checkout(self, keep_caches: bool) -> None:
+        """A new clone of the repository and a new runner HOME; the saved caches kept or dropped."""
         shutil.rmtree(self.checkout, ignore_errors=True)
         shutil.rmtree(self.home, ignore_errors=True)
         shutil.copytree(self.clean, self.checkout)
         self.home.mkdir()
-        if restore_caches:
-            shutil.copytree(self.saved / ".venv", self.checkout / ".venv", symlinks=True)
-            shutil.copytree(self.saved / "pypoetry", self.home / ".cache" / "pypoetry", symlinks=True)
-
-    def save_caches(self) -> None:
-        shutil.rmtree(self.saved, ignore_errors=True)
-        shutil.copytree(self.checkout / ".venv", self.saved / ".venv", symlinks=True)
-        shutil.copytree(self.home / ".cache" / "pypoetry", self.saved / "pypoetry", symlinks=True)
+        if not keep_caches:
+            shutil.rmtree(self.saved, ignore_errors=True)
 
 
-def install_rows(work: Path, runs: int) -> list[Row]:
-    """Cold, warm and no-op install, as the rendered CI step runs it (restore time not counted)."""
+def install_rows(work: Path, runs: int, before: str | None) -> list[Row]:
+    """Cold, warm and no-op install, as the rendered CI steps run it (cache restore not counted),
+    for this template and, with --install-before REV, for that earlier version beside it."""
     from support.gitserver import GitServer
 
+    versions = {"this template": ROOT}
+    if before:
+        exported = work / f"template-{before}"
+        exported.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", before], check=True, capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(exported)], input=archive, check=True)
+        versions = {f"before ({before})": exported, **versions}
+    rows: list[Row] = []
     with GitServer(work / "server") as server:
-        install = CiInstall(work / "install", server)
-        cold, warm, noop = [], [], []
-        for _ in range(runs):
-            install.fresh_checkout(restore_caches=False)
-            cold.append(install.action_run())
-        install.save_caches()
-        for _ in range(runs):
-            install.fresh_checkout(restore_caches=True)
-            warm.append(install.action_run())
-            noop.append(install.action_run())
-    ratio = statistics.median(cold) / statistics.median(warm)
-    return [
-        ("CI install, cold (empty caches)", cold, "preflight + poetry sync, 2 private deps"),
-        ("CI install, warm (restored .venv + Poetry cache)", warm, f"{ratio:.1f}x faster than cold"),
-        ("CI install, no-op (already installed)", noop, "the preflight still asks the server"),
-    ]
+        installs = {
+            label: CiInstall(work / f"install-{i}", server, path) for i, (label, path) in enumerate(versions.items())
+        }
+        times = {label: {"cold": [], "warm": [], "no-op": []} for label in installs}
+        for _ in range(runs):  # alternated, so that every version sees the same load
+            for label, install in installs.items():
+                install.fresh_checkout(keep_caches=False)
+                times[label]["cold"].append(install.action_run())
+                install.fresh_checkout(keep_caches=True)
+                times[label]["warm"].append(install.action_run())
+                times[label]["no-op"].append(install.action_run())
+    notes = {
+        "cold": "empty caches, 2 private deps",
+        "warm": "restored caches, fresh checkout",
+        "no-op": "installed already",
+    }
+    for kind in ("cold", "warm", "no-op"):
+        for label, measured in times.items():
+            rows.append((f"CI install, {kind}: {label}", measured[kind], notes[kind]))
+    if before:
+        ours, theirs = times["this template"]["warm"], times[f"before ({before})"]["warm"]
+        rows.append(
+            ("CI install, warm: this template / before", [statistics.median(ours) / statistics.median(theirs)], "ratio")
+        )
+    return rows
 
 
 def suite_rows() -> list[Row]:
@@ -248,6 +297,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (default 5; installs use 3)")
     parser.add_argument("--no-suite", action="store_true", help="skip timing the template's own test suite")
     parser.add_argument("--only-render", action="store_true", help="time rendering only")
+    parser.add_argument("--only-install", action="store_true", help="time the CI install only")
+    parser.add_argument(
+        "--install-before", metavar="REV", help="an earlier template commit whose CI install runs beside this one"
+    )
     parser.add_argument(
         "--anchor", type=Path, help="another cookiecutter template directory to render beside this one, for comparison"
     )
@@ -255,11 +308,13 @@ def main(argv: list[str]) -> int:
 
     with tempfile.TemporaryDirectory(prefix="template-bench-") as tmp:
         work = Path(tmp)
-        rows = rendering_rows(work, args.runs, args.anchor)
-        if not args.only_render:
+        rows = [] if args.only_install else rendering_rows(work, args.runs, args.anchor)
+        if args.only_install:
+            rows += install_rows(work, min(args.runs, 3), args.install_before)
+        elif not args.only_render:
             rows += update_rows(work, min(args.runs, 3))
-            rows += install_rows(work, min(args.runs, 3))
-    if not args.no_suite and not args.only_render:
+            rows += install_rows(work, min(args.runs, 3), args.install_before)
+    if not args.no_suite and not args.only_render and not args.only_install:
         rows += suite_rows()
     cpu = f"{os.cpu_count()} cores"
     print(f"Machine: {platform.system()} {platform.machine()}, {cpu}, Python {platform.python_version()}\n")
