@@ -12,6 +12,7 @@ The test virtualenv has no copier extension package, so its copier is stock too;
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
 import subprocess
@@ -107,6 +108,7 @@ def _plain_template() -> Path:
     global _copier_template
     if _copier_template is None:
         root = Path(tempfile.mkdtemp(prefix="copier-template-"))
+        atexit.register(shutil.rmtree, root, ignore_errors=True)
         shutil.copy(ROOT / "copier.yml", root)
         shutil.copytree(ROOT / "templates", root / "templates")
         _copier_template = root
