@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from support import OPTION_SETS, Project, answers_for, render
 
-UNRENDERED = re.compile(r"(?<!\$)\{\{|\{%|\{#")
+# `${{ }}` is a GitHub expression and `{{ secrets.X }}` a Renovate one: both are meant to stay.
+UNRENDERED = re.compile(r"(?<!\$)\{\{(?! secrets\.)|\{%|\{#")
 
 
 @pytest.mark.parametrize("name", OPTION_SETS)
