@@ -1,32 +1,40 @@
 """Mutation testing of the answer rules: does some fast test fail when a rule is changed?
 
-    .venv/bin/python scripts/mutate_rules.py                 every mutant (about 30 minutes)
+    .venv/bin/python scripts/mutate_rules.py                 every mutant (one to two hours)
     .venv/bin/python scripts/mutate_rules.py --list          the mutants, without running them
-    .venv/bin/python scripts/mutate_rules.py --only host_    mutants whose key holds a text
+    .venv/bin/python scripts/mutate_rules.py --only 'slug ['  mutants whose key holds a text
     .venv/bin/python scripts/mutate_rules.py --survivors-of results.json   again, the survivors
 
-The rules are Jinja and YAML (templates/rules.jinja, templates/tables.jinja, templates/project.jinja,
-the validators and `when`s of copier.yml) and Python (cookiecutter_questions.py); no mutation
-tool reads the first two, so this script makes the mutants itself, one small change at a time:
+The rules are Jinja and YAML (templates/rules.jinja, names.jinja, dependencies.jinja,
+project.jinja and tables.jinja, the validators and `when`s of copier.yml) and Python
+(cookiecutter_questions.py); no mutation tool reads the first two, so this script makes the
+mutants itself, one small change at a time:
 
 - regex literals: drop or flip an anchor, move a quantifier bound by one, swap `*`/`+`, drop a
   `?`, take one item out of a character class (or one character off a range's end), add one,
-  delete one alternative;
+  delete one alternative of the pattern or of a group;
+- rules.jinja's table RULES (rule -> rows of [reason, pattern]) and its building blocks LABEL,
+  HOST, PORT and HOST_ROWS: the regex mutants in each pattern and in each piece of a pattern
+  joined with `~` (an alternative only where it lies wholly in the piece), each row deleted as an
+  elif branch is, each row's reason swapped with the next row's;
 - code: number literals +-1, `<`/`<=`, `>`/`>=`, `==`/`!=`, `and`/`or`, `in`/`not in`, drop a
-  `not`, `true`/`false`, drop `| lower`, `| upper` or `| trim`, `partition`/`rpartition`,
-  `startswith`/`endswith`; delete one branch of an if/elif chain; give a branch another reason;
+  `not`, `true`/`false`, `loop.first`/`loop.last`, drop `| lower`, `| upper` or `| trim`,
+  `partition`/`rpartition`, `startswith`/`endswith`; delete one branch of an if/elif chain; give
+  a branch or a reason literal of a *_error macro another reason;
 - copier.yml: drop a validator, drop the value as given (`_copier_conf.data.get(...)`);
-- tables.jinja: delete one keyword, one module in ten, one folding in fifty, one range of the
-  invisible characters in five;
+- tables.jinja: drop an anchor of KEYWORD_RE or STDLIB_RE; delete one keyword, one module in
+  ten, one folding in fifty, one range of the invisible characters in five;
 - cookiecutter_questions.py, inside functions as mutmut would: the same code operators, strings
   changed to "XX...XX", a call, raise or attribute assignment replaced by `pass`, a returned value
   replaced by None.
 
 Each mutant is written into a private copy of the template and the fast tests (FAST_TESTS) run
 on it in a process forked from this one, which has the test libraries imported already; the
-first failing test kills it, and tests that killed earlier mutants run first. EQUIVALENT lists
-the survivors judged to behave exactly as the rules do, each with why; the kill rate counts
-the others. This script is not part of the test suite or of CI: it checks the tests.
+first failing test kills it, and tests that killed earlier mutants run first. Each run has its
+own temporary directory, which holds Jinja's bytecode cache, and writes no .pyc: nothing
+compiled from one mutant reaches another. EQUIVALENT lists the survivors judged to behave
+exactly as the rules do, each with why; the kill rate counts the others. This script is not
+part of the test suite or of CI: it checks the tests.
 """
 
 from __future__ import annotations
@@ -58,6 +66,8 @@ FAST_TESTS = ["tests/test_answers.py"]
 LAST_TESTS = ["test_question_files_are_written_from_copier_yml"]
 RULE_FILES = [
     "templates/rules.jinja",
+    "templates/names.jinja",
+    "templates/dependencies.jinja",
     "templates/project.jinja",
     "copier.yml",
     "templates/tables.jinja",
@@ -66,65 +76,6 @@ RULE_FILES = [
 
 # Survivors that behave exactly as the rules do, by key (see --list), and why.
 EQUIVALENT: dict[str, str] = {
-    "templates/rules.jinja slug_of: < -> <=": "U+0080 is a control character: text_error refuses a name holding it",
-    "templates/rules.jinja slug_of: >= -> >": "FOLD's entry at 0 is U+00A0, a space text_error refuses in a name",
-    "templates/rules.jinja slug_of: 0 -> 1": "as >= -> >: only U+00A0 sits at 0, and no name holds it",
-    "templates/rules.jinja slug_error: false -> true #2": (
-        "the reason printed once text_error(value, raw, false) holds: `required` adds only 'is empty'"
-        " for blank text, which that call lets through"
-    ),
-    "templates/rules.jinja package_error: false -> true #2": "as in slug_error: never prints 'is empty'",
-    "templates/rules.jinja index_url_error: false -> true #2": "as in slug_error: never prints 'is empty'",
-    "templates/rules.jinja host_error: regex {0,4} -> {0,5}": "a port of six digits is over 65535 and refused anyway",
-    "templates/rules.jinja email_error: rpartition -> partition": (
-        "with two @ either the local part (partition) or the domain (rpartition) holds one, and both refuse @"
-    ),
-    "templates/rules.jinja email_error: regex [A-Za-z] with '.'": (
-        "a domain that only the added dot lets end in letters ends in '.', an empty label host_name_error refuses"
-    ),
-    "templates/rules.jinja email_error: regex \\\\.[A-Za-z]+ -> *": (
-        "an empty last label (a domain ending in '.') is refused by host_name_error"
-    ),
-    "templates/rules.jinja normalized_name: regex [-_.] with ' '": (
-        "no name it normalizes holds a space: a repository name with one is refused first, a slug cannot"
-    ),
-    "templates/rules.jinja secret_error: regex [0-9] with '.'": "a '.' is refused by the character rule before",
-    r"templates/rules.jinja ref_error: regex [\\x00-\\x20\\x7f~^:?*\\[\\\\] without \x7f": (
-        "text_error refuses U+007F in the whole answer before any ref is read"
-    ),
-    "templates/rules.jinja bool_error: or -> and": (
-        "`raw is mapping` alone adds nothing: a mapping is also iterable and not a string, the next test"
-    ),
-    "templates/project.jinja (top): partition -> rpartition": "a valid github_host holds at most one ':'",
-    "cookiecutter_questions.py copier_environment: True -> False": (
-        "render() strips what a validator or default prints, so a kept trailing newline never shows"
-    ),
-    "cookiecutter_questions.py answer_errors: and -> or": (
-        "it lets a choice's value and a derived default's template into the values as given, both text;"
-        " only the type of a value as given is read, and the choices' validators read none"
-    ),
-    'cookiecutter_questions.py answer_errors: string "choices" -> XX': "as and -> or: only choices' text is let in",
-    "cookiecutter_questions.py answer_errors: and -> or #2": "as and -> or: only the same text values are let in",
-    'cookiecutter_questions.py answer_errors: string "when" -> XX': (
-        "the one question with `when: false` (the computed `cookiecutter`) has no validator or choices"
-    ),
-    "cookiecutter_questions.py answer_errors: False -> True": 'as string "when": checking that question finds nothing',
-    "cookiecutter_questions.py answer_errors: 0 -> -1": "at most one choice has a given value, so [0] is [-1]",
-    'cookiecutter_questions.py replay_file: string "template" -> XX': (
-        "a default for _repo_dir, which cookiecutter always puts in the answers checked() is given"
-    ),
-    'cookiecutter_questions.py invalid_answers_message: string "<template>" -> XX': (
-        "a default for _template, which cookiecutter always puts in the answers checked() is given"
-    ),
-    "cookiecutter_questions.py prove_answers_stay_data: string \"{{ 'an answer' ~ ' rendere... -> XX": (
-        "any probe with a Jinja expression proves the same: kept as data it comes back unchanged"
-    ),
-    "cookiecutter_questions.py CopierQuestions.__init__: pass for super().__init__(environment)": (
-        "Extension.__init__ only keeps the environment as an attribute, which this extension never reads"
-    ),
-    'cookiecutter_questions.py answer_errors: string "" -> XX #2': (
-        "the default of a choice's validator: the one choice written as a mapping (github-app) has one"
-    ),
 }
 
 
@@ -207,10 +158,16 @@ def atom_of(char: str) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
-def regex_mutants(regex: str) -> Iterator[tuple[str, str]]:
-    """(description, mutated regex) for each small change of one regex."""
-    depth = 0
-    branches: list[int] = []  # positions of top-level '|'
+GROUP_OPENING = re.compile(r"\((?:\?(?:[:=!]|<[=!]))?")
+
+
+def regex_mutants(regex: str, first: bool = True, last: bool = True) -> Iterator[tuple[str, str]]:
+    """(description, mutated regex) for each small change of one regex, or of one piece of a
+    pattern joined with `~`: `first` and `last` say whether the piece begins and ends the
+    pattern, so that only an alternative wholly inside the piece is deleted."""
+    groups: list[tuple[int, list[int]]] = []  # groups opened in this piece: where the content starts, its '|'s
+    outside: list[int] = []  # '|'s of the level this piece starts at
+    outside_start: int | None = 0 if first else None
     i = 0
     while i < len(regex):
         if regex[i] == "\\":
@@ -232,14 +189,14 @@ def regex_mutants(regex: str) -> Iterator[tuple[str, str]]:
                 end += len(REGEX_ATOM.match(regex, end).group())
             body = regex[body_start:end]
             whole = regex[i : end + 1]
-            for start, stop, first, last in class_items(body):
+            for start, stop, first_atom, last_atom in class_items(body):
                 item = body[start:stop]
                 rest = body[:start] + body[stop:]
                 if rest:
                     yield f"{short(whole, 30)} without {item}", regex[:body_start] + rest + regex[end:]
-                low, high = character(first), character(last)
-                if first != last and low and high and ord(high) > ord(low):
-                    new = f"{first}-{atom_of(chr(ord(high) - 1))}"
+                low, high = character(first_atom), character(last_atom)
+                if first_atom != last_atom and low and high and ord(high) > ord(low):
+                    new = f"{first_atom}-{atom_of(chr(ord(high) - 1))}"
                     yield (
                         f"{short(whole, 30)} with {new} for {item}",
                         (regex[: body_start + start] + new + regex[body_start + stop :]),
@@ -250,11 +207,21 @@ def regex_mutants(regex: str) -> Iterator[tuple[str, str]]:
             i = end + 1
             continue
         if regex[i] == "(":
-            depth += 1
-        elif regex[i] == ")":
-            depth -= 1
-        elif regex[i] == "|" and depth == 0:
-            branches.append(i)
+            opening = GROUP_OPENING.match(regex, i)
+            groups.append((opening.end(), []))
+            i = opening.end()
+            continue
+        if regex[i] == ")":
+            if groups:
+                content_start, bars = groups.pop()
+                yield from drop_alternatives(regex, content_start, bars, i)
+            else:
+                # It closes a group opened before this piece: that group's first alternative
+                # may begin there.
+                yield from drop_alternatives(regex, outside_start, outside, i)
+                outside, outside_start = [], None
+        elif regex[i] == "|":
+            (groups[-1][1] if groups else outside).append(i)
         elif regex[i] == "{":
             match = QUANTIFIER.match(regex, i)
             if match:
@@ -270,15 +237,37 @@ def regex_mutants(regex: str) -> Iterator[tuple[str, str]]:
         elif regex[i] in "*+" and i > 0:
             other = "+" if regex[i] == "*" else "*"
             yield f"{short(regex[max(0, i - 12) : i + 1], 16)} -> {other}", regex[:i] + other + regex[i + 1 :]
-        elif regex[i] == "?" and i > 0 and regex[i - 1] != "(":
+        elif regex[i] == "?" and i > 0:
             yield f"drop ? after {short(regex[max(0, i - 12) : i], 16)}", regex[:i] + regex[i + 1 :]
         i += 1
-    if branches:
-        cuts = [-1, *branches, len(regex)]
-        for n in range(len(cuts) - 1):
+    yield from drop_alternatives(regex, outside_start, outside, len(regex) if last else None)
+
+
+def drop_alternatives(regex: str, start: int | None, bars: list[int], end: int | None) -> Iterator[tuple[str, str]]:
+    """Delete each alternative between `start` and `end` (None: outside this piece, so the
+    alternative next to it stays), split at `bars`."""
+    if not bars:
+        return
+    cuts = [start, *bars, end]
+    for n in range(len(cuts) - 1):
+        if n == 0 and start is not None:
+            yield f"drop alternative {short(regex[start : bars[0]], 20)}", regex[:start] + regex[bars[0] + 1 :]
+        elif n > 0 and cuts[n + 1] is not None:
             branch = regex[cuts[n] + 1 : cuts[n + 1]]
-            rest = regex[: max(cuts[n], 0)] + regex[cuts[n + 1] + (1 if n == 0 else 0) :]
-            yield f"drop alternative {short(branch, 20)}", rest
+            yield f"drop alternative {short(branch, 20)}", regex[: cuts[n]] + regex[cuts[n + 1] :]
+
+
+def compiles(piece: str) -> bool:
+    """Whether a regex, or a piece of one with its groups closed elsewhere, is valid."""
+    depth = lowest = 0
+    for atom in REGEX_ATOM.finditer(re.sub(r"\[(?:\\.|[^\]\\])*\]", "x", piece)):
+        depth += {"(": 1, ")": -1}.get(atom.group(), 0)
+        lowest = min(lowest, depth)
+    try:
+        re.compile("(" * -lowest + piece + ")" * (depth - lowest))
+    except re.error:
+        return False
+    return True
 
 
 def jinja_literal(text: str) -> str:
@@ -306,8 +295,6 @@ SWAPPED_METHODS = {
     "startswith": "endswith",
     "endswith": "startswith",
 }
-# What a branch of these macros prints is a flag that callers test for truth, not a reason.
-FLAG_MACROS = {"repo_name_error", "ref_error"}
 
 
 @dataclass
@@ -392,17 +379,17 @@ def code_mutants(text: str, tag: Tag) -> Iterator[tuple[str, int, int, str]]:
             yield f"drop | {token}", len(text[:bar].rstrip()), stop, ""
         elif kind == "name" and token in SWAPPED_METHODS and before == ".":
             yield f"{token} -> {SWAPPED_METHODS[token]}", start, end, SWAPPED_METHODS[token]
+        elif kind == "name" and token in ("first", "last") and before == "." and n >= 2 and tokens[n - 2][1] == "loop":
+            other = "last" if token == "first" else "first"
+            yield f"loop.{token} -> loop.{other}", start, end, other
         elif kind == "string":
             value = unquote(token)
             if before == "(" and n >= 2 and tokens[n - 2][1] in ("regex_search", "regex_replace"):
                 if jinja_literal(value) != token:
                     raise SystemExit(f"cannot write this regex back: {token}")
                 for description, regex in regex_mutants(value):
-                    try:
-                        re.compile(regex)
-                    except re.error:
-                        continue
-                    yield f"regex {description}", start, end, jinja_literal(regex)
+                    if compiles(regex):
+                        yield f"regex {description}", start, end, jinja_literal(regex)
 
 
 def first_word(text: str, tag: Tag) -> str:
@@ -425,13 +412,12 @@ def reasons_in(text: str, tags: list[Tag], scope_default: str) -> list[tuple[int
             and first_word(text, before) in ("if", "elif", "else")
             and first_word(text, after) in ("elif", "else", "endif")
             and scope.endswith("_error")
-            and scope not in FLAG_MACROS
         ):
             offset = before.end + len(between) - len(between.lstrip())
             found.append((offset, offset + len(between.strip()), between.strip()))
     for tag in tags:
         scope = scope_at(text, tag.end, scope_default)
-        if not scope.endswith("_error") or scope in FLAG_MACROS:
+        if not scope.endswith("_error"):
             continue
         for kind, token, start, _ in code_tokens(text, tag):
             match = REASON_LITERAL.fullmatch(token)
@@ -518,6 +504,68 @@ def jinja_mutants(path: str, text: str, spans: list[tuple[int, int, str]], pool:
                     yield Mutant(path, scope, f"delete branch elif {condition}", head.start, stop, "")
 
 
+# The sets of rules.jinja that hold patterns: building blocks, each string of which is a piece of
+# a pattern, and tables of [reason, pattern] rows.
+PATTERN_BLOCKS = {"LABEL", "HOST", "PORT"}
+ROW_TABLES = {"HOST_ROWS", "RULES"}
+
+
+def piece_mutants(path: str, scope: str, text: str, tokens: list, indices: range) -> Iterator[Mutant]:
+    """The regex mutants of each string among tokens[indices], a pattern or a piece of one
+    joined to others with `~`."""
+    for n in indices:
+        kind, token, start, end = tokens[n]
+        if kind != "string":
+            continue
+        value = unquote(token)
+        if jinja_literal(value) != token:
+            raise SystemExit(f"cannot write this regex back: {token}")
+        first = tokens[n - 1][1] != "~"
+        last = n + 1 == len(tokens) or tokens[n + 1][1] != "~"
+        for description, regex in regex_mutants(value, first, last):
+            if compiles(regex):
+                yield Mutant(path, scope, f"regex {description}", start, end, jinja_literal(regex))
+
+
+def pattern_table_mutants(path: str, text: str) -> Iterator[Mutant]:
+    """The patterns of the building blocks and of each row, and for each row: the row deleted
+    (as an elif branch is), and its reason swapped with the next row's."""
+    for tag in jinja_tags(text):
+        tokens = code_tokens(text, tag) if tag.kind == "%" else []
+        if len(tokens) < 3 or tokens[0][1] != "set" or tokens[2][1] != "=":
+            continue
+        name = tokens[1][1]
+        if name in PATTERN_BLOCKS:
+            yield from piece_mutants(path, name, text, tokens, range(3, len(tokens)))
+        if name not in ROW_TABLES:
+            continue
+        rule = name
+        stack: list[tuple[int, list[tuple[int, int]]]] = []  # open brackets: where, and the rows in it
+        tables: list[tuple[str, list[tuple[int, int]]]] = []
+        for n, (kind, token, _, _) in enumerate(tokens):
+            if kind == "string" and n + 1 < len(tokens) and tokens[n + 1][1] == ":" and tokens[stack[-1][0]][1] == "{":
+                rule = unquote(token)
+            elif kind == "op" and token in ("[", "{", "("):
+                stack.append((n, []))
+            elif kind == "op" and token in ("]", "}", ")"):
+                opening, rows = stack.pop()
+                if rows:
+                    tables.append((rule, rows))
+                if token == "]" and stack and tokens[stack[-1][0]][1] == "[" and tokens[opening + 1][0] == "string":
+                    stack[-1][1].append((opening, n))
+        for rule, rows in tables:
+            for number, (opening, closing) in enumerate(rows):
+                reason = tokens[opening + 1]
+                scope = f"{rule} [{short(unquote(reason[1]), 30)}]"
+                yield from piece_mutants(path, scope, text, tokens, range(opening + 3, closing))
+                stop = tokens[closing + 1][3] if tokens[closing + 1][1] == "," else tokens[closing][3]
+                yield Mutant(path, scope, "delete row", tokens[opening][2], stop, "")
+                if number + 1 < len(rows):
+                    other = tokens[rows[number + 1][0] + 1]
+                    swapped = other[1] + text[reason[3] : other[2]] + reason[1]
+                    yield Mutant(path, scope, "swap reason with the next row's", reason[2], other[3], swapped)
+
+
 def copier_yml_mutants(text: str, pool: list[str]) -> Iterator[Mutant]:
     """The validators and `when`s of the asked questions (the generated block left out)."""
     lines = text.splitlines(keepends=True)
@@ -555,7 +603,8 @@ def copier_yml_mutants(text: str, pool: list[str]) -> Iterator[Mutant]:
 
 # --- tables.jinja -------------------------------------------------------------------------
 
-TABLE_SAMPLES = {"KEYWORDS": 1, "STDLIB_MODULES": 10, "FOLD": 50, "NON_PRINTING": 5}
+# Each table's entries deleted one at a time, every n-th of them.
+TABLE_SAMPLES = {"KEYWORD_RE": 1, "STDLIB_RE": 10, "FOLD": 50, "NON_PRINTING": 5}
 
 
 def table_mutants(text: str) -> Iterator[Mutant]:
@@ -563,8 +612,18 @@ def table_mutants(text: str) -> Iterator[Mutant]:
         match = re.search(rf'set {name} = "([^"]*)"', text)
         start = match.start(1)
         value = match[1]
-        if name in ("KEYWORDS", "STDLIB_MODULES"):
-            entries = [(m.start(), m.end() + 1, m[0]) for m in re.finditer(r"\S+", value)]
+        if name in ("KEYWORD_RE", "STDLIB_RE"):
+            # \\A(?:a|b|...)\\Z, each backslash written twice: a name with the '|' after it, or before
+            # it for the last; and each anchor.
+            for anchor in ("\\\\A", "\\\\Z"):
+                at = value.index(anchor)
+                yield Mutant("templates/tables.jinja", name, f"drop {anchor[1:]}", start + at, start + at + 3, "")
+            inner = value.index("(?:") + 3
+            names = list(re.finditer(r"[^|]+", value[inner : value.rindex(")")]))
+            entries = [
+                (inner + m.start() - (n == len(names) - 1), inner + m.end() + (n < len(names) - 1), m[0])
+                for n, m in enumerate(names)
+            ]
         elif name == "FOLD":
             entries = [
                 (m.start(), m.end(), m[1])
@@ -737,6 +796,7 @@ def all_mutants() -> dict[str, Mutant]:
             found = list(python_mutants(path, text))
         else:
             found = list(jinja_mutants(path, text, [(0, len(text), "(top)")], pool))
+            found += pattern_table_mutants(path, text)
         unique = {}
         for mutant in found:
             changed = mutant.apply(text)
@@ -808,8 +868,13 @@ def run_in_child(copy: Path, scratch: Path, priority: list[str], slow: set[str])
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.chdir(copy)
+        # Nothing compiled outlives the run: Jinja's bytecode cache (cookiecutter_questions.py)
+        # lives in the temporary directory, this run's own, and Python writes no .pyc of a
+        # mutant (its check by mtime and size could take one mutant's for another's).
         tempfile.tempdir = str(scratch / "tmp")
         os.environ["TMPDIR"] = tempfile.tempdir
+        sys.dont_write_bytecode = True
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
         sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT]
         arguments = [*FAST_TESTS, "-x", "-q", "-n", "0", "-p", "no:cacheprovider", f"--basetemp={scratch / 'pytest'}"]
         code = pytest.main(arguments, plugins=[FirstFailure(priority, slow, scratch)])
@@ -885,6 +950,8 @@ def run(mutants: dict[str, Mutant], jobs: int, timeout: float, results_path: Pat
         _, status = os.waitpid(pid, 0)
         durations = json.loads((slots[0]["scratch"] / "durations.json").read_text())
         slow.update(nodeid for nodeid, seconds in durations.items() if seconds > SLOW_TEST)
+        if not list((slots[0]["scratch"] / "tmp").glob("_jinja2-cache-*/*")):
+            raise SystemExit("Jinja's bytecode cache is not in the run's own temporary directory")
         baseline = finish(slots[0], os.waitstatus_to_exitcode(status))
         print(f"unchanged template: fast tests pass in {baseline.seconds:.1f} s", flush=True)
         timeout = max(timeout, 3 * baseline.seconds)
