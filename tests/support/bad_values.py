@@ -34,6 +34,8 @@ class Bad:
 
 
 TEXT = "must be text"
+# The largest port of each alternative of PORT in templates/rules.jinja.
+PORT_TOPS = ["65535", "65529", "65499", "64999", "59999", "9999"]
 HOST_ONLY = "host[:port] only: no scheme or path"
 
 
@@ -59,7 +61,7 @@ BAD_ANSWERS: list[Bad] = [
     *bad("project_name", ENGINE, {"a": 1}, ["a", "b"]),
     *bad("project_slug", "is empty", ""),
     *bad("project_slug", TEXT, True),
-    *bad("project_slug", "is longer than 100 characters", "a" * 101),
+    *bad("project_slug", "is longer than 100 characters", "a" * 101, "a" * 100 + " "),
     *bad("project_slug", "must start with a letter a-z", "Billing", "1billing", "-billing", ".", "../escape", "_x"),
     *bad("project_slug", "use only a-z, 0-9 and hyphens", "billing_service", "a/b", "bIlling", "billing.x", "caf\xe9"),
     *bad("project_slug", "has -- or ends with -", "billing--service", "billing-"),
@@ -92,6 +94,8 @@ BAD_ANSWERS: list[Bad] = [
         "a@" + "b" * 64 + ".com",
         "a" * 243 + "@example.com",
         "a.@example.com",
+        "a@example.",
+        "a@example." + "z" * 64,
     ),
     *bad("author_email", "is empty", ""),
     *bad("author_email", TEXT, True),
@@ -110,6 +114,11 @@ BAD_ANSWERS: list[Bad] = [
         "github.com:.1",
         "github.com:1.5",
         "github.com:1:2",
+        # One more digit for each length PORT allows; a dot at each place of each top value.
+        "h:650000",
+        "h:6000000",
+        "h:100000",
+        *[f"h:{top[:i]}.{top[i + 1 :]}" for top in PORT_TOPS for i in range(len(top))],
     ),
     *bad(
         "github_host",
@@ -126,10 +135,10 @@ BAD_ANSWERS: list[Bad] = [
         ".github.com",
         "ghe.example..com",
     ),
-    *bad("github_host", "write it in lower case", "GitHub.com", "GHE.example.com:8443"),
+    *bad("github_host", "write it in lower case", "GitHub.com", "GHE.example.com:8443", "Zeta.example.com"),
     *bad("github_host", "is empty", ""),
     *bad("github_host", TEXT, True),
-    *bad("github_org", "is longer than 39 characters", "a" * 40),
+    *bad("github_org", "is longer than 39 characters", "a" * 40, "a" * 39 + " "),
     *bad(
         "github_org", "use only letters, digits and -", "acme..corp", "acme/corp", "acme corp", "acme_corp", "acme.corp"
     ),
@@ -202,7 +211,7 @@ BAD_ANSWERS: list[Bad] = [
         "git_auth",
         "an App reaches only example-org, not other-org/tools",
         "github-app",
-        private_dependencies="core-lib@v1.0.0, other-org/tools@v2.0.0",
+        private_dependencies="core-lib@v1.0.0, other-org/tools@v2.0.0, third-org/data@v1",
     ),
     *bad("git_auth", ENGINE, "password", "", "GitHub-App"),
     *bad("update_bot", ENGINE, "snyk", "Renovate"),
@@ -292,6 +301,8 @@ GOOD_ANSWERS: dict[str, list[Any]] = {
         "Zz9_%+-.Zz9_%+-@example.com",
         "a@example.COM",
         "a@example.Zz",
+        "a@example.z",
+        "a@example." + "z" * 63,
     ],
     "github_host": [
         "github.com",
@@ -299,7 +310,10 @@ GOOD_ANSWERS: dict[str, list[Any]] = {
         "git.example.internal:8443",
         "localhost",
         "127.0.0.1:1",
-        "h:65535",
+        *[f"h:{top}" for top in PORT_TOPS],
+        "h:10000",
+        # 253 characters of host name, then a port: the length rule counts the name only.
+        ".".join(["a" * 63] * 3) + "." + "a" * 61 + ":8443",
         "a" * 63 + ".com",
         ".".join(["a" * 63] * 3) + "." + "a" * 61,
         "ab.cd",
@@ -324,7 +338,7 @@ GOOD_ANSWERS: dict[str, list[Any]] = {
         "org/" + "a" * 100 + "@v1",
         "1org/lib@v1",
         # Z, z and 9 first, inside and last in a repository name: Zz9._-Zz9, z, 9Z, a9z.
-        "Zz9._-Zz9@v1, z@v1, 9Z@v1, a9z@v1, my.gitx@v1",
+        "Zz9._-Zz9@v1, z@v1, 9Z@v1, a9z@v1, my.gitx@v1, a.g.t@v1",
         "lib@x@",
         "lib@@x",
     ],
@@ -340,11 +354,19 @@ GOOD_ANSWERS: dict[str, list[Any]] = {
         "https://Mirror.Example.com/simple",
         "https://Z9-Z9.Z9-Z9/",
         "https://9Z-9Z.9Z-9Z/",
+        # 253 characters of host name, then a path: the length rule counts the name only.
+        "https://" + ".".join(["a" * 63] * 3) + "." + "a" * 61 + "/simple",
     ],
     "package_index_credentials": [False, "no", "false", "0"],
     "license": ["Proprietary", "MIT"],
     "release_workflow": [True, False, "yes", "no", "true", "0", "on", " Yes ", "OFF"],
     "template_update_workflow": [True, False],
     "fork_safe_caches": [True, False, "no"],
-    "runner_labels": ["ubuntu-24.04", "self-hosted, linux, x64", "self-hosted,linux", "gpu_runner.large"],
+    "runner_labels": [
+        "ubuntu-24.04",
+        "self-hosted, linux, x64",
+        "self-hosted,linux",
+        "gpu_runner.large",
+        "Self-Hosted, Z",
+    ],
 }
