@@ -75,8 +75,7 @@ RULE_FILES = [
 ]
 
 # Survivors that behave exactly as the rules do, by key (see --list), and why.
-EQUIVALENT: dict[str, str] = {
-}
+EQUIVALENT: dict[str, str] = {}
 
 
 @functools.cache
