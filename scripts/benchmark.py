@@ -14,6 +14,7 @@ checkout) and no-op (installed already).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import shutil
@@ -147,22 +148,31 @@ class CiInstall:
     single-step action of earlier versions (actions/cache) and the fetch-then-install one
     (actions/cache/restore and save)."""
 
-    def __init__(self, work: Path, server: Any, template: Path) -> None:
+    def __init__(
+        self, work: Path, server: Any, template: Path, answers: dict[str, Any] | None = None, ssh: Any = None
+    ) -> None:
         from support import package_index_url, render, tool_env
-        from support.git_credentials import credential_helper_env
+        from support.git_credentials import APP_PRIVATE_KEY, credential_helper_env, repository_settings
 
-        self.work, self.server = work, server
+        self.work, self.server, self.ssh = work, server, ssh
         overrides = {
             "github_host": server.host,
             "github_org": server.org,
             "private_dependencies": "app-lib@v1.0.0, core-lib@v1.0.0",
             "package_index_url": package_index_url(),
+            **(answers or {}),
         }
+        mode = overrides.get("git_auth", "token")
+        secret = {"github-app": APP_PRIVATE_KEY, "ssh": ssh.private_key if ssh else ""}.get(mode, server.token)
+        self.secrets, self.variables = repository_settings(mode, secret, ssh)
         self.clean = Path(render("cookiecutter", work / "clean", overrides, template=template).path)
         self.checkout = work / "checkout" / self.clean.name  # one path, as on a runner
         self.home = work / "home"
+        self.tools = work / "bin"  # the ssh client's shim, in SSH mode
+        self.tools.mkdir()
         self.saved = work / "saved-caches"
         self.env = tool_env(self.home, **server.env())
+        self.env["PATH"] = f"{self.tools}{os.pathsep}{self.env['PATH']}"
         # The lock a developer commits: made once with their own access.
         developer = tool_env(work / "developer-home", **server.env(), **credential_helper_env(server))
         quiet(["poetry", "lock"], cwd=self.clean, env={**developer, "POETRY_SYSTEM_GIT_CLIENT": "true"})
@@ -203,12 +213,15 @@ class CiInstall:
             workspace=self.checkout,
             runner_temp=self.work / "runner-temp",
             base_env=self.env,
-            secrets={"POETRY_GIT_TOKEN": self.server.token},
+            secrets=self.secrets,
+            vars=self.variables,
             uses={
                 "actions/setup-python": None,
                 "actions/cache": restore_then_save,
                 "actions/cache/restore": restore,
                 "actions/cache/save": save,
+                # GitHub would mint an installation token; the server's token stands for it.
+                "actions/create-github-app-token": lambda given: {"token": self.server.token},
             },
             # Poetry is on PATH already: installing and linking it are a runner's business.
             skip={"Install Poetry", "Put Poetry on PATH"} & names,
@@ -233,26 +246,44 @@ class CiInstall:
         shutil.rmtree(self.home, ignore_errors=True)
         shutil.copytree(self.clean, self.checkout)
         self.home.mkdir()
+        if self.ssh:
+            from support.git_credentials import ssh_client_for
+
+            ssh_client_for(self.ssh, self.home, self.tools)
         if not keep_caches:
             shutil.rmtree(self.saved, ignore_errors=True)
 
 
-def install_rows(work: Path, runs: int, before: str | None) -> list[Row]:
-    """Cold, warm and no-op install, as the rendered CI steps run it (cache restore not counted),
-    for this template and, with --install-before REV, for that earlier version beside it."""
-    from support.gitserver import GitServer
+# The other ways CI can install (--install-modes): answers that change the install step.
+MODES: dict[str, dict[str, Any]] = {
+    "fork-safe caches": {"fork_safe_caches": True},
+    "poetry-http-basic": {"git_auth": "poetry-http-basic"},
+    "github-app": {"git_auth": "github-app"},
+    "ssh": {"git_auth": "ssh"},
+}
 
-    versions = {"this template": ROOT}
+
+def install_rows(work: Path, runs: int, before: str | None, modes: bool = False) -> list[Row]:
+    """Cold, warm and no-op install, as the rendered CI steps run it (cache restore not counted),
+    for this template (token mode) and, with --install-before REV, for that earlier version beside
+    it; with --install-modes, for each of MODES too."""
+    from support.gitserver import GitServer, SshGitServer
+
+    versions: dict[str, tuple[Path, dict[str, Any]]] = {"this template": (ROOT, {})}
     if before:
         exported = work / f"template-{before}"
         exported.mkdir()
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", before], check=True, capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(exported)], input=archive, check=True)
-        versions = {f"before ({before})": exported, **versions}
+        versions = {f"before ({before})": (exported, {}), **versions}
+    if modes:
+        versions.update({f"this template, {name}": (ROOT, answers) for name, answers in MODES.items()})
     rows: list[Row] = []
-    with GitServer(work / "server") as server:
+    with GitServer(work / "server") as server, contextlib.ExitStack() as stack:
+        ssh = stack.enter_context(SshGitServer(server, work / "sshd")) if modes else None
         installs = {
-            label: CiInstall(work / f"install-{i}", server, path) for i, (label, path) in enumerate(versions.items())
+            label: CiInstall(work / f"install-{i}", server, path, answers, ssh)
+            for i, (label, (path, answers)) in enumerate(versions.items())
         }
         times = {label: {"cold": [], "warm": [], "no-op": []} for label in installs}
         for _ in range(runs):  # alternated, so that every version sees the same load
@@ -271,10 +302,11 @@ def install_rows(work: Path, runs: int, before: str | None) -> list[Row]:
         for label, measured in times.items():
             rows.append((f"CI install, {kind}: {label}", measured[kind], notes[kind]))
     if before:
-        ours, theirs = times["this template"]["warm"], times[f"before ({before})"]["warm"]
-        rows.append(
-            ("CI install, warm: this template / before", [statistics.median(ours) / statistics.median(theirs)], "ratio")
-        )
+        for label in installs:
+            if label.startswith("this template"):
+                ours, theirs = times[label]["warm"], times[f"before ({before})"]["warm"]
+                ratio = [statistics.median(ours) / statistics.median(theirs)]
+                rows.append((f"CI install, warm: {label} / before", ratio, "ratio"))
     return rows
 
 
@@ -301,6 +333,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--install-before", metavar="REV", help="an earlier template commit whose CI install runs beside this one"
     )
+    parser.add_argument("--install-modes", action="store_true", help="time each git_auth mode and fork-safe caches too")
     parser.add_argument(
         "--anchor", type=Path, help="another cookiecutter template directory to render beside this one, for comparison"
     )
@@ -310,10 +343,10 @@ def main(argv: list[str]) -> int:
         work = Path(tmp)
         rows = [] if args.only_install else rendering_rows(work, args.runs, args.anchor)
         if args.only_install:
-            rows += install_rows(work, min(args.runs, 3), args.install_before)
+            rows += install_rows(work, min(args.runs, 3), args.install_before, args.install_modes)
         elif not args.only_render:
             rows += update_rows(work, min(args.runs, 3))
-            rows += install_rows(work, min(args.runs, 3), args.install_before)
+            rows += install_rows(work, min(args.runs, 3), args.install_before, args.install_modes)
     if not args.no_suite and not args.only_render and not args.only_install:
         rows += suite_rows()
     cpu = f"{os.cpu_count()} cores"

@@ -30,7 +30,17 @@ import pytest
 import yaml
 from support import package_index_url, render, run, tool_env
 from support.expressions import ExpressionError
-from support.git_credentials import credential_helper_env, find_on_disk, secret_needles, ssh_key_needles
+from support.git_credentials import (
+    APP_CLIENT_ID,
+    APP_PRIVATE_KEY,
+    TOKEN_SECRET,
+    credential_helper_env,
+    find_on_disk,
+    repository_settings,
+    secret_needles,
+    ssh_client_for,
+    ssh_key_needles,
+)
 from support.gitserver import GitServer, SshGitServer, new_token
 from support.workflow_steps import ActionRun, Context, StepResult, WorkflowError, setup_inputs
 
@@ -42,9 +52,6 @@ INSTALL_STEP = "Install the dependencies"
 # app-lib depends on core-lib by a private git reference: the lock lists both, and the credential
 # must cover both in every mode; canary-lib records what build code sees.
 DEPENDENCIES = "app-lib@v1.0.0, core-lib@v1.0.0, canary-lib@v1.0.0"
-TOKEN_SECRET = "POETRY_GIT_TOKEN"  # the template's default secret name
-APP_CLIENT_ID = "Iv23liAcmeTestApp"
-APP_PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nnot used: the token step is replaced\n-----END RSA PRIVATE KEY-----"
 MISSING_SECRET = {
     "token": TOKEN_SECRET,
     "poetry-http-basic": TOKEN_SECRET,
@@ -188,16 +195,6 @@ class Job:
         return "\n".join(f"## {r.name}: {r.outcome} ({r.returncode})\n{r.stdout}{r.stderr}" for r in self.run.results)
 
 
-def credentials(mode: str, ssh: SshGitServer | None, secret: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(secrets, vars) of a repository set up as the README says, for this mode."""
-    if mode in ("token", "poetry-http-basic"):
-        return {TOKEN_SECRET: secret}, {}
-    if mode == "github-app":
-        return {"APP_PRIVATE_KEY": secret}, {"APP_CLIENT_ID": APP_CLIENT_ID}
-    assert ssh is not None
-    return {"SSH_PRIVATE_KEY": secret}, {"SSH_KNOWN_HOSTS": ssh.known_hosts_line}
-
-
 def write_script(path: Path, body: str) -> None:
     path.write_text("#!/bin/sh\n" + body)
     path.chmod(0o755)
@@ -258,17 +255,10 @@ def start_job(
     assert real_poetry, "poetry is not on PATH"
     write_script(tools / "poetry", f'printf "%s\\n" "$*" >> "{calls}"\nexec "{real_poetry}" "$@"\n')
     if ssh is not None:
-        # OpenSSH reads ~/.ssh/config from the passwd entry, not $HOME, and a user named in the
-        # destination (git@) beats the config's User. This test's sshd runs as the current user on a
-        # free port; on a runner, git@HOST:22 needs neither the config nor this shim.
-        (home / ".ssh").mkdir(parents=True, mode=0o700)
-        (home / ".ssh" / "config").write_text(ssh.ssh_config())
-        (home / ".ssh" / "config").chmod(0o600)
-        real_ssh = shutil.which("ssh")
-        write_script(tools / "ssh", f'exec "{real_ssh}" -F "$HOME/.ssh/config" -l "{ssh.user}" "$@"\n')
+        ssh_client_for(ssh, home, tools)
     env["PATH"] = f"{tools}{os.pathsep}{env['PATH']}"
 
-    secrets, default_variables = credentials(mode, ssh, secret)
+    secrets, default_variables = repository_settings(mode, secret, ssh)
     variables = {**default_variables, **(variables or {})}
     saved: dict[str, Path] = {}
 

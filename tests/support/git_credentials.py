@@ -4,9 +4,41 @@ key left on disk or in a log afterwards."""
 from __future__ import annotations
 
 import base64
+import shutil
 from pathlib import Path
 
-from support.gitserver import GitServer
+from support.gitserver import GitServer, SshGitServer
+
+TOKEN_SECRET = "POETRY_GIT_TOKEN"  # the template's default secret name
+APP_CLIENT_ID = "Iv23liAcmeTestApp"
+APP_PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nnot used: the token step is replaced\n-----END RSA PRIVATE KEY-----"
+
+
+Settings = tuple[dict[str, str], dict[str, str]]  # (secrets, vars)
+
+
+def repository_settings(mode: str, secret: str, ssh: SshGitServer | None = None) -> Settings:
+    """(secrets, vars) of a repository set up as the generated README says, for this git_auth mode."""
+    if mode in ("token", "poetry-http-basic"):
+        return {TOKEN_SECRET: secret}, {}
+    if mode == "github-app":
+        return {"APP_PRIVATE_KEY": secret}, {"APP_CLIENT_ID": APP_CLIENT_ID}
+    assert ssh is not None
+    return {"SSH_PRIVATE_KEY": secret}, {"SSH_KNOWN_HOSTS": ssh.known_hosts_line}
+
+
+def ssh_client_for(ssh: SshGitServer, home: Path, tools: Path) -> None:
+    """An `ssh` in `tools` that reaches the test's sshd as git@HOST reaches GitHub's.
+
+    OpenSSH reads ~/.ssh/config from the passwd entry, not $HOME, and a user named in the
+    destination (git@) beats the config's User. The test's sshd runs as the current user on a
+    free port; on a runner, git@HOST:22 needs neither the config nor this shim."""
+    (home / ".ssh").mkdir(parents=True, mode=0o700)
+    (home / ".ssh" / "config").write_text(ssh.ssh_config())
+    (home / ".ssh" / "config").chmod(0o600)
+    shim = tools / "ssh"
+    shim.write_text(f'#!/bin/sh\nexec "{shutil.which("ssh")}" -F "$HOME/.ssh/config" -l "{ssh.user}" "$@"\n')
+    shim.chmod(0o755)
 
 
 def credential_helper_env(server: GitServer, variable: str = "PRIVATE_GIT_TOKEN") -> dict[str, str]:
