@@ -12,7 +12,6 @@ the dependency, the reason and the fix without ever printing the token.
 
 from __future__ import annotations
 
-import base64
 import io
 import os
 import re
@@ -26,6 +25,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from support import BIN, package_index_url, render, require_tool, run, tool_env
+from support.git_credentials import find_on_disk, secret_needles
 from support.gitserver import GitServer, SshGitServer, new_token
 
 pytestmark = pytest.mark.slow
@@ -182,30 +182,12 @@ def newcomer(tmp_path: Path, server: GitServer, dependencies: str = DEPENDENCIES
     return person(tmp_path / "home", project, server, (project / "README.md").read_text())
 
 
-def secret_needles(*tokens: str) -> list[str]:
-    """A token as it could leak: raw, or inside a Basic auth header."""
-    needles = []
-    for token in tokens:
-        needles += [
-            token,
-            base64.b64encode(token.encode()).decode(),
-            base64.b64encode(f"x-access-token:{token}".encode()).decode(),
-        ]
-    return needles
-
-
 def assert_no_secret(text: str, *tokens: str) -> None:
-    for needle in secret_needles(*tokens):
-        assert needle not in text, "the output contains the token"
+    assert not [needle for needle in secret_needles(*tokens) if needle in text.encode()], "the output holds a token"
 
 
-def files_containing(root: Path, *tokens: str) -> list[Path]:
-    needles = [needle.encode() for needle in secret_needles(*tokens)]
-    return [
-        path
-        for path in root.rglob("*")
-        if path.is_file() and not path.is_symlink() and any(needle in path.read_bytes() for needle in needles)
-    ]
+def files_containing(root: Path, *tokens: str) -> list[str]:
+    return find_on_disk(root, secret_needles(*tokens))[0]
 
 
 def dependency_lines(output: str) -> dict[str, str]:
@@ -309,20 +291,6 @@ def test_store_token_refuses_before_asking_when_git_has_no_store(tmp_path: Path,
 
 
 # --- the README, end to end, for each mode --------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def ssh_server(git_server: GitServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshGitServer]:
-    sshd = require_tool("sshd")
-    require_tool("ssh")
-    try:
-        server = SshGitServer(git_server, tmp_path_factory.mktemp("sshd"), sshd=sshd).start()
-    except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
-        pytest.skip(f"the test sshd cannot run here: {error}")
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def generate_and_publish(tmp_path: Path, server: GitServer, mode: str) -> tuple[str, str, set[str]]:
