@@ -65,7 +65,11 @@ def prepare(workdir: Path) -> Path:
         tests = workdir / "tests"
         (tests / "support").mkdir(parents=True)
         shutil.copy(ROOT / "tests" / "test_check_command.py", tests)
-        shutil.copy(ROOT / "tests" / "support" / "gitserver.py", tests / "support")
+        # The test git server, imported from the support package instead of scripts/.
+        shutil.copy(ROOT / "scripts" / "local_git_server.py", tests / "support")
+        fixture = (ROOT / "tests" / "support" / "gitserver.py").read_text()
+        fixture = fixture.replace("from scripts.local_git_server import", "from support.local_git_server import")
+        (tests / "support" / "gitserver.py").write_text(fixture)
         (tests / "support" / "__init__.py").write_text(SUPPORT)
         (tests / "conftest.py").write_text(CONFTEST)
         (workdir / "pyproject.toml").write_text(CONFIG)

@@ -32,9 +32,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from support import render
-from support.gitserver import GitServer, git_env, new_token
-
-from scripts.local_git_server import git_http_backend
+from support.gitserver import GitServer, git_env, git_http_backend, new_token
 
 # --- the script, its runs, and the files it reads ------------------------------------------
 
