@@ -127,8 +127,11 @@ def folded(ch: str) -> str:
 
 def tables_jinja(copier: dict[str, Any]) -> str:
     every = [cp for cp in range(0x110000)]
-    fold = "".join(f"|{chr(cp)}={folded(chr(cp))}" for cp in every[0x80:] if folded(chr(cp))) + "|"
     non_printing = [cp for cp in every if unicodedata.category(chr(cp)) in NON_PRINTING_CATEGORIES and chr(cp) != " "]
+    # A name holding an invisible character is refused before it is folded: no entry for one.
+    hidden = set(non_printing)
+    fold = "".join(f"|{chr(cp)}={folded(chr(cp))}" for cp in every[0x80:] if cp not in hidden and folded(chr(cp)))
+    fold += "|"
     keywords = sorted(set(keyword.kwlist) | set(keyword.softkwlist) | OTHER_KEYWORDS)
     modules = sorted(set(sys.stdlib_module_names) | OTHER_STDLIB_MODULES)
     pythons = choice_values(copier["python_version"])

@@ -218,12 +218,40 @@ def test_every_character_python_folds_is_folded_as_python_folds_it() -> None:
     assert answers_for({"project_name": name})["project_slug"] == python_slug(name)
 
 
+def test_every_invisible_character_of_python_s_tables_is_refused_in_text() -> None:
+    """The first and last code point of each run of invisible characters, found from
+    unicodedata here: a range missing from NON_PRINTING lets both through."""
+    ends, inside = [], False
+    for code in range(0x110000):
+        hidden = code != 0x20 and unicodedata.category(chr(code)) in NON_PRINTING_CATEGORIES
+        if hidden != inside:
+            ends.append(code if hidden else code - 1)
+        inside = hidden
+    ends += [0x10FFFF] if inside else []
+    names = ["a" + chr(code) + "a" for code in ends]
+    reasons = macros("{% for name in names %}{{ error('text', name) }};{% endfor %}", names=names)
+    assert reasons.split(";")[:-1] == ["has an invisible character"] * len(names)
+    assert len(names) > 50
+
+
+def test_cookiecutter_writes_the_answers_file_as_copier_does() -> None:
+    """copier's to_nice_yaml (jinja2_ansible_filters) writes .copier-answers.yml; so does ours."""
+    from jinja2_ansible_filters.core_filters import to_nice_yaml
+
+    answers = {
+        "_src_path": "https://ghe.example.com/acme/t.git",
+        "project_name": "Café — ${{ x }}",
+        "n": [1, {"a": None}],
+    }
+    assert cookiecutter_questions.to_nice_yaml(answers) == to_nice_yaml(answers)
+
+
 def test_every_keyword_and_standard_module_of_python_is_refused_as_a_package_name() -> None:
     """Only the names that the earlier rules let through (lower case, a letter after any
-    underscores) reach these two tables; __future__ is not in the module table."""
+    underscores) reach these two tables."""
     reachable = re.compile(r"_*[a-z][a-z0-9_]*")
     keywords = [name for name in keyword.kwlist + keyword.softkwlist if reachable.fullmatch(name)]
-    modules = [name for name in sorted(sys.stdlib_module_names) if reachable.fullmatch(name) and name != "__future__"]
+    modules = [name for name in sorted(sys.stdlib_module_names) if reachable.fullmatch(name)]
     reasons = macros("{% for name in names %}{{ error('package', name) }};{% endfor %}", names=keywords + modules)
     assert reasons.split(";")[:-1] == ["is a Python keyword"] * len(keywords) + ["shadows a standard module"] * len(
         modules
@@ -301,6 +329,13 @@ def test_the_project_values_derived_from_the_answers() -> None:
         numbers=list(numbers),
     )
     assert names.split() == [f"PRIVATE_{letters}" for letters in numbers.values()]
+    # gh reads GH_TOKEN for github.com only; an Enterprise Server needs its host and its own variable.
+    gh_env = "{{ project.gh_env('T', 0) }}"
+    assert (
+        macros(gh_env, cookiecutter=answers)
+        == 'GH_HOST: "ghe.example.com:8443"\nGH_ENTERPRISE_TOKEN: T\nGH_REPO: ${{ github.repository }}'
+    )
+    assert macros(gh_env, cookiecutter=answers_for({})) == "GH_TOKEN: T\nGH_REPO: ${{ github.repository }}"
 
 
 def test_cookiecutter_finds_the_shared_macros_under_copiers_names(tmp_path: Path) -> None:
@@ -460,6 +495,45 @@ def test_copier_records_an_answer_only_where_the_project_uses_it(
     render("copier", tmp_path / "copier", given)
     answers = yaml.safe_load((tmp_path / "copier" / ".copier-answers.yml").read_text())
     assert {"token_secret_name", "package_index_credentials"} & set(answers) == recorded
+    # cookiecutter writes the same questions into the same file.
+    ours = cookiecutter_questions.copier_answers(None, answers_for(given))
+    assert {name for name in ours if not name.startswith("_")} == {name for name in answers if not name.startswith("_")}
+
+
+def git(repository: Path, *arguments: str) -> None:
+    identity = ["-c", "user.name=Template Tests", "-c", "user.email=tests@example.com"]
+    subprocess.run(["git", *identity, "-C", str(repository), *arguments], check=True, capture_output=True)
+
+
+def test_cookiecutter_records_where_the_template_came_from_as_copier_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_src_path: the clone's origin, else the checkout's path; _commit: its tag, where git can tell."""
+    checkout = tmp_path / "template"
+    checkout.mkdir()
+    git(checkout, "init", "-q")
+    git(checkout, "commit", "-q", "--allow-empty", "-m", "first")
+    git(checkout, "tag", "v1.2.3")
+    git(checkout, "remote", "add", "origin", "https://ghe.example.com/acme/template.git")
+    source = cookiecutter_questions.template_source
+    assert source(checkout) == {"_src_path": "https://ghe.example.com/acme/template.git", "_commit": "v1.2.3"}
+    git(checkout, "remote", "remove", "origin")
+    assert source(checkout) == {"_src_path": str(checkout), "_commit": "v1.2.3"}
+    (tmp_path / "plain").mkdir()
+    assert source(tmp_path / "plain") == {"_src_path": str(tmp_path / "plain")}
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    assert source(checkout) == {"_src_path": str(checkout)}
+
+
+def test_cookiecutter_prints_copiers_next_steps_for_the_directory_it_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answers = {**answers_for({"project_slug": "billing"}), "_output_dir": str(tmp_path / "out")}
+    assert cookiecutter_questions.checked({"_cookiecutter": {}}, answers) is True
+    printed = capsys.readouterr()
+    assert printed.out == ""
+    assert f"make {tmp_path / 'out' / 'billing'} a repository" in printed.err
+    assert printed.err == cookiecutter_questions.message_after_copy(answers) + "\n"
 
 
 def test_cookiecutter_names_each_bad_answer_and_the_command_to_rerun(tmp_path: Path) -> None:

@@ -254,6 +254,8 @@ BAD_ANSWERS: list[Bad] = [
         "must not hold credentials",
         "https://user:pass@mirror.example.com/simple",
         "https://token@mirror.example.com/simple",
+        "https://user.name@mirror.example.com/simple",
+        "https://@mirror.example.com/simple",
     ),
     *bad(
         "package_index_url",
@@ -282,7 +284,8 @@ BAD_ANSWERS: list[Bad] = [
     *bad("runner_labels", "is empty", "", "  "),
     *bad("runner_labels", "has an empty label", "self-hosted,,linux", "linux,", ",linux", "a, ,b"),
     *bad("runner_labels", "labels use letters, digits, . _ -", "linux;x64", "ubuntu'24", '["linux"]', "gpu:1"),
-    *bad("runner_labels", "a label has a space in it", "self hosted", "linux, x 64"),
+    *bad("runner_labels", "a label has a space in it", "self hosted", "linux, x 64", "a. b", "a .b"),
+    *bad("runner_labels", TEXT, True),
 ]
 
 # Answers each question must accept, the boundaries among them.
@@ -356,6 +359,9 @@ GOOD_ANSWERS: dict[str, list[Any]] = {
         "https://9Z-9Z.9Z-9Z/",
         # 253 characters of host name, then a path: the length rule counts the name only.
         "https://" + ".".join(["a" * 63] * 3) + "." + "a" * 61 + "/simple",
+        "https://m.example.com",
+        # An @ and a second https:// in the path are not credentials.
+        "https://proxy.example.com/https://u@x/simple",
     ],
     "package_index_credentials": [False, "no", "false", "0"],
     "license": ["Proprietary", "MIT"],
@@ -367,6 +373,10 @@ GOOD_ANSWERS: dict[str, list[Any]] = {
         "self-hosted, linux, x64",
         "self-hosted,linux",
         "gpu_runner.large",
-        "Self-Hosted, Z",
+        "Self-Hosted, Z, z9",
+        # Spaces around a comma only: next to the label, not inside it.
+        "self-hosted,  linux",
+        "x64  , linux",
+        "x64 ,linux",
     ],
 }
