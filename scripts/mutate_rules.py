@@ -75,7 +75,125 @@ RULE_FILES = [
 ]
 
 # Survivors that behave exactly as the rules do, by key (see --list), and why.
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "templates/rules.jinja bool_error: or -> and": (
+        "`raw is mapping` alone adds nothing: a mapping is also iterable and not a string, the next test"
+    ),
+    "templates/rules.jinja HOST: regex [^:/] without :": (
+        "the lookahead only bounds where the name ends: LABEL holds no ':', so the first one ends the name either way"
+    ),
+    "templates/rules.jinja HOST: regex [^:/] without /": "as without ':': LABEL holds no '/'",
+    "templates/rules.jinja HOST: regex {1,253} -> {0,253}": "LABEL, right after, needs a character anyway",
+    "templates/rules.jinja slug [is longer than 100 characters]: regex drop \\A": (
+        "101 characters anywhere in an answer means 101 from its start"
+    ),
+    "templates/rules.jinja email [is not like name@example.com]: regex drop \\A": (
+        "255 characters anywhere means 255 from the start"
+    ),
+    "templates/rules.jinja email [is not like name@example.com]: regex [\\\\s\\\\S] without \\s": (
+        "both alternatives give the one reason, and the second refuses any whitespace"
+    ),
+    "templates/rules.jinja org [is longer than 39 characters]: regex drop \\A": (
+        "40 characters anywhere in an answer means 40 from its start"
+    ),
+    "templates/rules.jinja repository [invalid]: regex drop \\A": "101 characters anywhere means 101 from the start",
+    "templates/rules.jinja repository [invalid]: regex [\\\\s\\\\S] without \\s": (
+        "one reason for every alternative, and the name's shape refuses whitespace"
+    ),
+    "templates/rules.jinja repository [invalid]: regex [Gg] with '.'": "'..' is refused by the alternative before",
+    "templates/rules.jinja repository [invalid]: regex [Tt] with '.'": "a name ending in '.' is refused by the shape",
+    "templates/rules.jinja ref [invalid]: regex [\\\\x00-\\\\x20\\\\x7f~^:?*\\\\[\\\\\\\\] without \\x7f": (
+        "text_error refuses U+007F in the whole answer before any ref is read"
+    ),
+    "templates/rules.jinja secret [must not start with a digit]: regex [0-9] with '.'": (
+        "the first row refuses a '.' anywhere"
+    ),
+    "templates/rules.jinja secret [GITHUB_ names are reserved]: regex [Gg] with '.'": (
+        "the first row refuses a '.' anywhere"
+    ),
+    "templates/rules.jinja secret [GITHUB_ names are reserved]: regex [Ii] with '.'": (
+        "the first row refuses a '.' anywhere"
+    ),
+    "templates/rules.jinja secret [GITHUB_ names are reserved]: regex [Tt] with '.'": (
+        "the first row refuses a '.' anywhere"
+    ),
+    "templates/rules.jinja secret [GITHUB_ names are reserved]: regex [Hh] with '.'": (
+        "the first row refuses a '.' anywhere"
+    ),
+    "templates/rules.jinja secret [GITHUB_ names are reserved]: regex [Uu] with '.'": (
+        "the first row refuses a '.' anywhere"
+    ),
+    "templates/rules.jinja secret [GITHUB_ names are reserved]: regex [Bb] with '.'": (
+        "the first row refuses a '.' anywhere"
+    ),
+    "templates/names.jinja slug_of: < -> <=": "U+0080 is a control character: text_error refuses a name holding it",
+    "templates/dependencies.jinja normalized_name: regex [-_.] with ' '": (
+        "no name it normalizes holds a space: a repository name with one is refused first, a slug cannot"
+    ),
+    "templates/project.jinja (top): partition -> rpartition": "a valid github_host holds at most one ':'",
+    'cookiecutter_questions.py copier_questions: string "CSafeLoader" -> XX': (
+        "getattr falls back to PyYAML's pure-Python SafeLoader, which reads the same YAML"
+    ),
+    'cookiecutter_questions.py questions: string "when" -> XX': (
+        "the one question with `when: false` (the computed `cookiecutter`) has no validator or "
+        "choices, and its `when` keeps it out of the answers file"
+    ),
+    "cookiecutter_questions.py questions: False -> True": (
+        'as string "when": that question is then read and changes nothing'
+    ),
+    "cookiecutter_questions.py validator_segments: and -> or": (
+        "every choice written as a mapping has a validator, and no text choice holds the word"
+    ),
+    "cookiecutter_questions.py bytecode_cache: return None for return FileSystemBytecodeCache()": (
+        "the cache only saves compiling; None is its fallback"
+    ),
+    "cookiecutter_questions.py copier_environment: True -> False": (
+        "render() strips what a validator or default prints, and the next steps end without a newline"
+    ),
+    "cookiecutter_questions.py answer_errors: and -> or": (
+        "it lets a choice's value and a derived default's template into the values as given, both "
+        "text; only the type of a value as given is read, and the choices' validators read none"
+    ),
+    'cookiecutter_questions.py answer_errors: string "choices" -> XX': "as and -> or: only choices' text is let in",
+    "cookiecutter_questions.py answer_errors: and -> or #2": "as and -> or: only the same text values are let in",
+    "cookiecutter_questions.py answer_errors: True -> False": (
+        "zip(strict=...): both sides come from validator_segments, always of one length"
+    ),
+    "cookiecutter_questions.py answer_errors: 0 -> -1": "at most one choice has a given value, so [0] is [-1]",
+    'cookiecutter_questions.py replay_file: string "template" -> XX': (
+        "a default for _repo_dir, which cookiecutter always puts in the answers checked() is given"
+    ),
+    'cookiecutter_questions.py invalid_answers_message: string "<template>" -> XX': (
+        "a default for _template, which cookiecutter always puts in the answers checked() is given"
+    ),
+    'cookiecutter_questions.py message_after_copy: string "." -> XX': (
+        "a default for _output_dir, which cookiecutter always gives"
+    ),
+    'cookiecutter_questions.py message_after_copy: string "" -> XX': (
+        "a default for project_slug, which every answer set holds"
+    ),
+    "cookiecutter_questions.py git_output: 30 -> 29": "a time limit no local git command comes near",
+    "cookiecutter_questions.py git_output: 30 -> 31": "a time limit no local git command comes near",
+    'cookiecutter_questions.py git_output: return None for return ""': (
+        'its callers test the result for truth, as they do ""'
+    ),
+    'cookiecutter_questions.py copier_answers: string "yes" -> XX': (
+        "no `when` of copier.yml prints 'yes': they print Jinja's True or False"
+    ),
+    "cookiecutter_questions.py keep_answers_as_data: 0 -> -1": "the list holds one compiled template: [0] is [-1]",
+    "cookiecutter_questions.py prove_answers_stay_data: string \"{{ 'an answer' ~ ' rendere... -> XX": (
+        "any probe with a Jinja expression proves the same: kept as data it comes back unchanged"
+    ),
+    "cookiecutter_questions.py prove_answers_stay_data: False -> True": (
+        "the proof is cached (functools.cache): skipping a second call changes nothing"
+    ),
+    "cookiecutter_questions.py CopierQuestions.__init__: pass for super().__init__(environment)": (
+        "Extension.__init__ only keeps the environment as an attribute, which this extension never reads"
+    ),
+    "cookiecutter_questions.py CopierQuestions.__init__: pass for environment.bytecode_cache = bytecode...": (
+        "the cache only saves compiling"
+    ),
+}
 
 
 @functools.cache
