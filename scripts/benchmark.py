@@ -271,9 +271,10 @@ MODES: dict[str, dict[str, Any]] = {
 
 
 def install_rows(work: Path, runs: int, before: str | None, modes: bool = False) -> list[Row]:
-    """Cold, warm and no-op install, as the rendered CI steps run it (the copying that stands in for the cache service not counted),
-    for this template (token mode) and, with --install-before REV, for that earlier version beside
-    it; with --install-modes, for each of MODES too."""
+    """Cold, warm and no-op install, as the rendered CI steps run it (not counting the copying
+    that stands in for the cache service), for this template (token mode) and, with
+    --install-before REV, for that earlier version beside it; with --install-modes, for each of
+    MODES too."""
     from support.gitserver import GitServer, SshGitServer
 
     versions: dict[str, tuple[Path, dict[str, Any]]] = {"this template": (ROOT, {})}
