@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import ipaddress
 import os
 import pwd
@@ -362,6 +363,18 @@ class GitServer:
     def readable(self, token: str) -> set[str]:
         return self.access.get(token, set())
 
+    def access_file(self, token: str) -> Path:
+        """The repositories `token` reads, a line each, for other processes (the SSH server's
+        forced command): rewritten whenever a repository is published."""
+        return self.workdir / "access" / hashlib.sha256(token.encode()).hexdigest()
+
+    def _write_access(self) -> None:
+        for token, readable in self.access.items():
+            path = self.access_file(token)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.with_suffix(".new").write_text("".join(f"{name}\n" for name in sorted(readable)))
+            path.with_suffix(".new").replace(path)  # a reader sees the old list or the new one
+
     def url(self, repo: str, org: str | None = None) -> str:
         return f"https://{self.host}/{org or self.org}/{repo}.git"
 
@@ -414,6 +427,7 @@ class GitServer:
             ),
         )
         make_repository(org / "secret-lib.git", _package("secret-lib", 'VALUE = "secret"\n'))
+        self._write_access()
 
     def publish(self, repository: Path, name: str) -> str:
         """Serve a bare copy of a local repository (branches and tags) as `org/name`, readable by
@@ -428,6 +442,7 @@ class GitServer:
         with self._lock:
             for readable in self.access.values():
                 readable.add(f"{self.org}/{name}")
+            self._write_access()
         return self.url(name)
 
     def stop(self) -> None:
@@ -456,7 +471,7 @@ def free_port() -> int:
 # read, from the server's root, whatever path the client asked for; anything else is refused.
 FORCED_COMMAND = r"""
 import os, re, shlex, sys
-root, allowed = sys.argv[1], set(sys.argv[2].split(","))
+root, allowed = sys.argv[1], set(open(sys.argv[2]).read().split())
 words = shlex.split(os.environ.get("SSH_ORIGINAL_COMMAND", ""))
 match = len(words) == 2 and words[0] in ("git-upload-pack", "git upload-pack") and re.fullmatch(
     r"/?([A-Za-z0-9-]+/[A-Za-z0-9._-]+?)(?:\.git)?/?", words[1])
@@ -499,8 +514,9 @@ class SshGitServer:
             )
         forced = self.workdir / "serve_git.py"
         forced.write_text(FORCED_COMMAND)
-        allowed = ",".join(sorted(self.git.readable(self.git.token)))
-        command = shlex.join([sys.executable, str(forced), str(self.git.root), allowed])
+        # Read at each connection: a repository published later is served too.
+        allowed = self.git.access_file(self.git.token)
+        command = shlex.join([sys.executable, str(forced), str(self.git.root), str(allowed)])
         authorized = self.workdir / "authorized_keys"
         authorized.write_text(
             f'command="{command}",restrict {self.client_key.with_suffix(".pub").read_text().strip()}\n'
