@@ -315,11 +315,11 @@ class _Handler(BaseHTTPRequestHandler):
         return status
 
 
-class _TLSServer(ThreadingHTTPServer):
+class TLSServer(ThreadingHTTPServer):
+    """An HTTPS server on a thread per request (also the tests' stub of GitHub's API)."""
+
     daemon_threads = True
-    git: GitServer
     context: ssl.SSLContext
-    backend: Path
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         # The handshake happens in the request's own thread: a stalled client cannot block accept().
@@ -328,6 +328,11 @@ class _TLSServer(ThreadingHTTPServer):
         except (ssl.SSLError, OSError):
             return
         super().finish_request(request, client_address)
+
+
+class _TLSServer(TLSServer):
+    git: GitServer
+    backend: Path
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients hanging up mid-request are normal for git; failures show in the request log

@@ -32,12 +32,12 @@ import json
 import ssl
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from support.gitserver import make_certificates
+from support.gitserver import TLSServer, make_certificates
 
 NOT_FOUND = {"message": "Not Found", "documentation_url": "https://docs.github.com/enterprise-server/rest"}
 
@@ -111,18 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
 
-class _TLSServer(ThreadingHTTPServer):
-    daemon_threads = True
+class _TLSServer(TLSServer):
     api: GitHubApi
-    context: ssl.SSLContext
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        # The handshake happens in the request's own thread: a stalled client cannot block accept().
-        try:
-            request = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        super().finish_request(request, client_address)
 
 
 class GitHubApi:
