@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from local_git_server import GitServer
+from package_index import package_index_url
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -45,18 +46,6 @@ STEPS = 6
 
 class DemoFailed(Exception):
     """A step did not do what the demo shows it doing."""
-
-
-def package_index_url() -> str:
-    """The index this machine's pip uses, read at run time: no registry is named in the repository."""
-    configured = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "get", "global.index-url"], capture_output=True, text=True
-    ).stdout.strip()
-    if configured:
-        return configured
-    from pip._internal.models.index import PyPI
-
-    return PyPI.simple_url
 
 
 def heading(number: int, title: str) -> None:

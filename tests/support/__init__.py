@@ -4,11 +4,13 @@ the named option sets, the one table of bad answers, and the tools the tests run
 Tests import from here (`from support import render, OPTION_SETS`), never from conftest.
 """
 
+# The demo reads the index the same way: scripts/ is what people run, and the tests prove it.
+from scripts.package_index import package_index_url
 from support.engines import answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
 from support.option_sets import OPTION_SETS
 from support.paths import ROOT, TREE
 from support.project import Project
-from support.tools import BIN, package_index_url, require_tool, run, tool_env
+from support.tools import BIN, require_tool, run, tool_env
 
 __all__ = [
     "BIN",

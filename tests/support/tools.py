@@ -14,18 +14,6 @@ import pytest
 BIN = Path(sys.executable).parent
 
 
-def package_index_url() -> str:
-    """The index pip uses here, read at run time: the registry is never named in the repository."""
-    configured = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "get", "global.index-url"], capture_output=True, text=True
-    ).stdout.strip()
-    if configured:
-        return configured
-    from pip._internal.models.index import PyPI
-
-    return PyPI.simple_url
-
-
 def tool_env(home: Path, **extra: str) -> dict[str, str]:
     """An environment with the pinned tools first on PATH and a private HOME and Poetry config."""
     env = dict(os.environ)
