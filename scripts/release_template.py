@@ -46,12 +46,24 @@ def unreleased_notes(changelog: str) -> str:
     return notes
 
 
+def require_identity(root: Path) -> None:
+    """The commit and the annotated tag both need a name and an email: ask before changing anything."""
+    for variable in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
+        result = subprocess.run(["git", "-C", str(root), "var", variable], capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise ReleaseError(
+                "git does not know who you are, which the release commit and tag record: run "
+                'git config --global user.name "Your Name" and git config --global user.email you@example.com'
+            )
+
+
 def release(root: Path, version: str, today: datetime.date) -> str:
-    """Commit the CHANGELOG for `version` and tag it; return the tag."""
+    """Commit the CHANGELOG for `version` and tag it; return the tag. On failure nothing is changed."""
     if not VERSION.fullmatch(version):
         raise ReleaseError(f"{version!r} is not a version: write MAJOR.MINOR.PATCH, like 1.4.0")
     if git(root, "status", "--porcelain"):
         raise ReleaseError("the working tree has changes: commit or stash them first")
+    require_identity(root)
     tag = f"v{version}"
     latest = version_tags(root)[-1:]
     if latest and tuple(map(int, version.split("."))) <= latest[0]:
@@ -59,10 +71,16 @@ def release(root: Path, version: str, today: datetime.date) -> str:
     path = root / "CHANGELOG.md"
     changelog = path.read_text(encoding="utf-8")
     notes = unreleased_notes(changelog)
+    start = git(root, "rev-parse", "HEAD").strip()
     path.write_text(changelog.replace(UNRELEASED, f"{NEXT}## {version} ({today.isoformat()})\n", 1), encoding="utf-8")
-    git(root, "add", "CHANGELOG.md")
-    git(root, "commit", "--quiet", "--message", f"Release {tag}")
-    git(root, "tag", "--annotate", tag, "--message", f"{tag}\n\n{notes}")
+    try:
+        git(root, "add", "CHANGELOG.md")
+        git(root, "commit", "--quiet", "--message", f"Release {tag}")
+        git(root, "tag", "--annotate", tag, "--message", f"{tag}\n\n{notes}")
+    except ReleaseError:
+        # The tree was clean before: going back to the starting commit undoes only this release.
+        git(root, "reset", "--quiet", "--hard", start)
+        raise
     return tag
 
 

@@ -78,6 +78,39 @@ def test_release_refuses_with_the_reason(
     assert run(["git", "tag", "--list"], copy, env).stdout.split() == ["v0.1.0"]
 
 
+def nothing_changed(copy: Path, env: dict[str, str]) -> None:
+    assert run(["git", "status", "--porcelain"], copy, env).stdout == ""
+    assert run(["git", "tag", "--list"], copy, env).stdout.split() == ["v0.1.0"]
+    assert run(["git", "log", "--format=%s"], copy, env).stdout.split() == ["Template"]
+    assert (copy / "CHANGELOG.md").read_text() == CHANGELOG
+
+
+def test_release_without_a_git_identity_names_it_and_changes_nothing(tmp_path: Path) -> None:
+    copy, env = template_copy(tmp_path)
+    home = tmp_path / "empty-home"
+    home.mkdir()
+    bare = {key: value for key, value in env.items() if not key.startswith(("GIT_AUTHOR", "GIT_COMMITTER"))}
+    bare.pop("EMAIL", None)
+    bare.update(HOME=str(home), GIT_CONFIG_GLOBAL="/dev/null")
+    # git guesses user@hostname where the hostname has a domain: forbid guessing, as on a laptop without one.
+    run(["git", "config", "user.useConfigOnly", "true"], copy, bare)
+    result = release(copy, bare, "0.2.0")
+    assert result.returncode == 1, result.stdout
+    assert "git does not know who you are" in result.stderr and "git config --global user.email" in result.stderr
+    nothing_changed(copy, bare)
+    assert release(copy, env, "0.2.0").returncode == 0, "the rerun with an identity releases"
+
+
+def test_a_release_whose_commit_fails_leaves_the_repository_as_it_was(tmp_path: Path) -> None:
+    copy, env = template_copy(tmp_path)
+    hook = copy / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho refused by a hook >&2\nexit 1\n")
+    hook.chmod(0o755)
+    result = release(copy, env, "0.2.0")
+    assert result.returncode == 1 and "refused by a hook" in result.stderr, result.stderr
+    nothing_changed(copy, env)
+
+
 def test_the_template_changelog_has_an_unreleased_section_to_release() -> None:
     from scripts.release_template import unreleased_notes  # noqa: PLC0415
 
