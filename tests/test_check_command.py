@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import render
+from support import BIN, render, tool_env, tools
 from support.gitserver import GitServer, git_env, git_http_backend, new_token
 
 # --- the script, its runs, and the files it reads ------------------------------------------
@@ -1006,13 +1006,14 @@ def test_check_reports_each_dependency_reachable_with_git_s_own_credentials(
     lock = lock_file(
         ("app-lib", server.url("app-lib"), "v1.0.0", commit_of(server, "app-lib")),
         ("core-lib", server.url("core-lib").removesuffix(".git"), "v1.0.0", commit_of(server, "core-lib")),
-        ("pinned", server.url("core-lib") + "/", "deadbeef", "c" * 40),
+        ("pinned", server.url("core-lib") + "/", commit_of(server, "core-lib"), commit_of(server, "core-lib")),
     )
     result = run(check, capsys, "--pyproject", write_project(tmp_path, pyproject, lock))
     assert (result.code, result.err) == (0, "")
+    app, core = commit_of(server, "app-lib")[:12], commit_of(server, "core-lib")[:12]
     assert result.lines() == [
-        f"ok    app-lib  reachable: {server.url('app-lib')} @ v1.0.0",
-        f"ok    core     reachable: {server.url('core-lib')} @ main",
+        f"ok    app-lib  reachable: {server.url('app-lib')} @ v1.0.0, locked commit {app} present",
+        f"ok    core     reachable: {server.url('core-lib')} @ main, locked commit {core}, {core} present",
     ]
     assert {r.repository for r in server.take_requests() if r.status == 200} == {"acme/app-lib", "acme/core-lib"}
 
@@ -1415,6 +1416,120 @@ def test_repositories_of_a_project_without_git_dependencies_is_an_empty_line(
     assert (result.code, result.out, result.err) == (0, "\n", "")
 
 
+@dataclass
+class Moving:
+    """A repository of this test's own on the server, tagged v1.0.0, whose history can change."""
+
+    url: str
+    bare: Path
+    work: Path
+
+    def git(self, *arguments: str, where: Path | None = None) -> str:
+        command = ["git", *arguments]
+        result = subprocess.run(command, cwd=where or self.work, env=git_env(), capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    def commit(self, message: str, *options: str) -> str:
+        (self.work / "pyproject.toml").write_text(
+            '[project]\nname = "moving-lib"\nversion = "1.0.0"\n\n[build-system]\nrequires = ["poetry-core>=2.0,<3"]\n'
+            f'build-backend = "poetry.core.masonry.api"\n# {message}\n'
+        )
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message, *options)
+        return self.git("rev-parse", "HEAD")
+
+    def retag(self, rewrite_history: bool = False) -> str:
+        """Move v1.0.0 to a new commit on the server's main; with `rewrite_history`, main starts
+        over and the server forgets the old commit. Returns the new commit."""
+        if rewrite_history:
+            self.git("checkout", "-q", "--orphan", "rewritten")
+        commit = self.commit("second")
+        self.git("tag", "-f", "v1.0.0")
+        self.git("push", "-q", "--force", str(self.bare), "HEAD:main", "+refs/tags/v1.0.0")
+        self.git("reflog", "expire", "--expire=now", "--all", where=self.bare)
+        self.git("gc", "-q", "--prune=now", where=self.bare)
+        return commit
+
+
+@pytest.fixture
+def moving(server: GitServer, tmp_path: Path) -> Moving:
+    work = tmp_path / "moving-lib"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], env=git_env(), check=True)
+    repository = Moving("", Path(), work)
+    repository.commit("first")
+    repository.git("tag", "v1.0.0")
+    name = f"moving-{tmp_path.name}".replace("_", "-")
+    return Moving(server.publish(work, name), server.root / server.org / f"{name}.git", work)
+
+
+STALE_LOCKS = {
+    # History rewritten and the tag moved with it: the old commit is gone from the server.
+    "commit gone": "the locked commit {locked} of m is not in acme/{repo} (moved or force-pushed since the lock)",
+    # The old commit stays reachable from main, so only the tag tells that the lock is stale;
+    # a branch that moved on is what a branch does, and is not reported.
+    "tag re-pointed": "tag 'v1.0.0' of m now names commit {now}, poetry.lock holds {locked}",
+}
+
+
+@pytest.mark.parametrize("case", STALE_LOCKS)
+def test_check_names_a_stale_locked_commit_and_the_command_that_refreshes_it(
+    check: ModuleType,
+    server: GitServer,
+    moving: Moving,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    case: str,
+) -> None:
+    host_wide_credential(monkeypatch, server, server.token)
+    locked = moving.git("rev-parse", "v1.0.0")
+    pyproject = write_project(
+        tmp_path / "p",
+        poetry_table(m=f'{{ git = "{moving.url}", tag = "v1.0.0" }}'),
+        lock_file(("m", moving.url, "v1.0.0", locked), ("m-branch", moving.url, "main", locked)),
+    )
+    now = moving.retag(rewrite_history=case == "commit gone")
+    result = run(check, capsys, "--pyproject", pyproject)
+    why = STALE_LOCKS[case].format(locked=locked[:12], now=now[:12], repo=moving.bare.stem)
+    assert result.lines() == [
+        f"FAIL  m  {moving.url} @ v1.0.0: {why}; fix: run poetry lock --regenerate and commit poetry.lock"
+    ]
+    assert (result.code, result.err) == (1, "1 of 1 private dependencies unreachable\n")
+
+
+@pytest.mark.slow
+def test_the_fix_the_check_prints_for_a_stale_lock_refreshes_it_with_real_poetry(
+    check: ModuleType,
+    server: GitServer,
+    moving: Moving,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host_wide_credential(monkeypatch, server, server.token)
+    credential = {key: value for key, value in os.environ.items() if key.startswith(("GIT_CONFIG_", "PRIVATE_GIT"))}
+    env = tool_env(tmp_path / "poetry-home", **server.env(), **credential)
+    pyproject = write_project(
+        tmp_path / "p",
+        '[project]\nname = "p"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndynamic = ["dependencies"]\n\n'
+        "[tool.poetry]\npackage-mode = false\n\n"
+        + poetry_table(**{"moving-lib": f'{{ git = "{moving.url}", tag = "v1.0.0" }}'}),
+    )
+    tools.run([str(BIN / "poetry"), "lock"], pyproject.parent, env)
+    moving.retag()
+
+    def check_line() -> str:
+        return run(check, capsys, "--pyproject", pyproject).lines()[0]
+
+    assert check_line().startswith("FAIL") and "run poetry lock --regenerate" in check_line()
+    tools.run([str(BIN / "poetry"), "lock"], pyproject.parent, env)
+    assert check_line().startswith("FAIL"), "a plain poetry lock keeps the locked commit"
+    tools.run([str(BIN / "poetry"), "lock", "--regenerate"], pyproject.parent, env)
+    now = moving.git("rev-parse", "HEAD")[:12]
+    assert check_line() == f"ok    moving-lib  reachable: {moving.url} @ v1.0.0, locked commit {now} present"
+
+
 # --- fetch: CI's mirrors of the locked sources ---------------------------------------------
 
 
@@ -1563,7 +1678,8 @@ def test_fetch_says_what_went_wrong_per_repository(
         f"FAIL  app-lib       {server.url('app-lib')} @ v1.0.0: {into}/acme/app-lib.git already exists; "
         "fix: fetch into a new directory",
         f"FAIL  core-lib      {server.url('core-lib')} @ v1.0.0: the locked commit 000000000000 of core-sub is not in "
-        "acme/core-lib (moved or force-pushed since the lock); fix: run poetry lock and commit poetry.lock",
+        "acme/core-lib (moved or force-pushed since the lock); fix: run poetry lock --regenerate and commit "
+        "poetry.lock",
         f"FAIL  secret-lib    {server.url('secret-lib')} @ v1.0.0: not found: acme/secret-lib does not exist on {h}, "
         "or these credentials cannot read it; fix: check the name in poetry.lock; ask an owner of acme for read "
         "access (a fine-grained token must list this repository)",

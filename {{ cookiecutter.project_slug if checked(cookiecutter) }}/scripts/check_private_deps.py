@@ -6,7 +6,9 @@ Who runs each subcommand, and where:
 
     python3 scripts/check_private_deps.py [check]
         A person, on their own machine, before `poetry install`: one line per private git
-        dependency, `ok` or `FAIL` with the reason and the fix, using their own git credentials.
+        dependency, `ok` or `FAIL` with the reason and the fix, using their own git credentials;
+        each commit poetry.lock holds must still be in its repository (checked as fetch checks
+        it, in a temporary mirror) and each locked tag must still name it.
 
     python3 scripts/check_private_deps.py preflight --secret NAME [--ssh]
         CI, before every install: stops with a message naming the secret NAME when this run has
@@ -50,6 +52,7 @@ import shlex
 import stat
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +103,8 @@ HELPER = (
 )
 
 Problem = tuple[str, str]  # (reason, fix)
+# A stale locked commit survives a plain `poetry lock`, which keeps what the lock holds.
+REFRESH_LOCK = "run poetry lock --regenerate and commit poetry.lock"
 
 
 class InputError(Exception):
@@ -563,20 +568,67 @@ def in_parallel(work: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
 # --- the subcommands -----------------------------------------------------------------------
 
 
+def verify_locked_commits(
+    dependency: Dependency, locked: list[Dependency], token_host: str | None, timeout: float
+) -> tuple[Problem | None, str]:
+    """(problem, "") when a commit poetry.lock holds for the dependency's repository is gone, or
+    a locked tag names another commit now; else (None, what was verified). The repository is
+    mirrored into a temporary directory and each commit looked up there, as fetch does in CI."""
+    packages = [
+        package
+        for package in locked
+        if same_repository(package.url) == same_repository(dependency.url)
+        and LOCKED_COMMIT.fullmatch(package.commit)
+        and package.input_problem() is None
+    ]
+    url = parse_url(packages[0].url) if packages else None
+    if url is None:
+        return None, ""
+    with tempfile.TemporaryDirectory() as scratch:
+        mirror = Mirror(url, Path(scratch) / "mirror.git", packages)
+        status, _, text = make_mirror(mirror, token_host, timeout)
+        if status != "ok":
+            reason, _, fix = text.partition("; fix: ")
+            return (reason, fix), ""
+        for package in packages:
+            if not package.ref or package.is_commit:
+                continue
+            tag = ["--git-dir", str(mirror.path), "rev-parse", "--verify", "--quiet"]
+            tagged = git([*tag, "refs/tags/" + package.ref + "^{commit}"], git_environment())
+            now = tagged.stdout.strip()
+            if tagged.returncode == 0 and now != package.commit:
+                why = f"tag {shown(package.ref)!r} of {shown(package.name)} now names commit "
+                why += f"{now[:12]}, poetry.lock holds {package.commit[:12]}"
+                return (why, REFRESH_LOCK), ""
+    return None, "locked commit " + ", ".join(package.commit[:12] for package in packages)
+
+
 def report_reachability(
-    dependencies: list[Dependency], token_host: str | None, timeout: float
+    dependencies: list[Dependency],
+    token_host: str | None,
+    timeout: float,
+    locked: list[Dependency] | None = None,
 ) -> int:
-    """One line per dependency, an annotation per failure in CI; 1 when any is unreachable."""
-    results = in_parallel(lambda dep: (dep, reach(dep, token_host, timeout)), dependencies)
+    """One line per dependency, an annotation per failure in CI; 1 when any is unreachable.
+    With `locked` (poetry.lock's git sources), each locked commit is verified too."""
+
+    def verdict(dependency: Dependency) -> tuple[Dependency, Problem | None, str]:
+        problem = reach(dependency, token_host, timeout)
+        if problem is not None or locked is None:
+            return dependency, problem, ""
+        return dependency, *verify_locked_commits(dependency, locked, token_host, timeout)
+
+    results = in_parallel(verdict, dependencies)
     width = max(len(shown(dependency.name)) for dependency in dependencies)
-    for dependency, problem in results:
+    for dependency, problem, verified in results:
         name = shown(dependency.name)
         if problem is None:
-            say(f"ok    {name:<{width}}  reachable: {dependency.where()}")
+            present = f", {verified} present" if verified else ""
+            say(f"ok    {name:<{width}}  reachable: {dependency.where()}{present}")
         else:
             say(f"FAIL  {name:<{width}}  {dependency.where()}: {problem[0]}; fix: {problem[1]}")
             annotate(f"Cannot reach {name}", f"{problem[0]}; fix: {problem[1]}")
-    failed = sum(problem is not None for _, problem in results)
+    failed = sum(problem is not None for _, problem, _ in results)
     if failed:
         tell(f"{failed} of {len(dependencies)} private dependencies unreachable")
     return 1 if failed else 0
@@ -589,7 +641,9 @@ def run_check(args: argparse.Namespace) -> int:
     if not dependencies:
         say("no private git dependencies to check")
         return 0
-    return report_reachability(dependencies, None, args.timeout)
+    lock = read_toml(args.pyproject.with_name("poetry.lock"))
+    locked = lock_dependencies(lock) if lock is not None else []
+    return report_reachability(dependencies, None, args.timeout, locked)
 
 
 def missing_secret_message(secret: str) -> str:
@@ -733,7 +787,7 @@ def make_mirror(mirror: Mirror, token_host: str | None, timeout: float) -> Row:
         if git(commit, git_environment()).returncode != 0:  # local: no network to wait for
             why = f"the locked commit {package.commit[:12]} of {shown(package.name)} is not in "
             why += f"{mirror.url.repository} (moved or force-pushed since the lock)"
-            return "FAIL", first, f"{why}; fix: run poetry lock and commit poetry.lock"
+            return "FAIL", first, f"{why}; fix: {REFRESH_LOCK}"
     commits = ", ".join(package.commit[:12] for package in mirror.packages)
     return "ok", first, f"mirrored to {mirror.path}, locked commit {commits} present"
 
