@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +48,9 @@ EXEMPT = {
     r'id="\$\(gh api .*\)"': "GitHub's REST API, as an owner of the organization",
     r"gh api .*-X PUT .*": "GitHub's REST API, as an owner of the organization",
     r"copier update --conflict inline": "a template update: tests/test_update.py runs it",
+    r"pipx ensurepath|pipx install poetry==\S+": (
+        "installs Poetry for good: test_the_readme_puts_poetry_on_path_in_a_new_terminal runs both"
+    ),
 }
 
 
@@ -428,6 +432,35 @@ def test_every_readme_command_works_for_a_new_hire(
     unrun = {line: exemption(line) for line in shell_lines(readme) if line not in ran | user.ran}
     assert {line for line, reason in unrun.items() if reason is None} == set(), "README commands no test runs"
     print("--- exempt:", *(f"{line}: {reason}" for line, reason in unrun.items()), sep="\n")
+
+
+def test_the_readme_puts_poetry_on_path_in_a_new_terminal(tmp_path: Path, git_server: GitServer) -> None:
+    """The Linux path of the prerequisites. Debian's `sudo apt install pipx` (pipx 1.1.0 on
+    Debian 12) needs root, so pipx installed by pip into a virtualenv stands in for it."""
+    project = rendered(tmp_path, git_server)
+    readme = (project / "README.md").read_text()
+    assert "`sudo apt install pipx` (Debian, Ubuntu)" in readme and "`brew install pipx` (macOS)" in readme
+    assert "`py -m pip install --user pipx` (Windows" in readme and "pip install --user poetry" not in readme
+    stand_in = tmp_path / "pipx"
+    run([sys.executable, "-m", "venv", str(stand_in)], tmp_path)
+    run([str(stand_in / "bin" / "python"), "-m", "pip", "install", "--quiet", "pipx"], tmp_path)
+    user = person(tmp_path / "home", tmp_path, git_server, readme)
+    # The system's programs and pipx, as after the apt line: not the Poetry these tests run.
+    user.env["PATH"] = os.pathsep.join([str(stand_in / "bin"), "/usr/bin", "/bin"])
+
+    def new_terminal(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", "-ic", command], cwd=tmp_path, env=user.env, capture_output=True, text=True)
+
+    install = readme_command(readme, "pipx install poetry==")
+    user.sh(install)
+    # As reported: installed, yet a new terminal cannot find it without the PATH step.
+    assert new_terminal("command -v poetry").returncode != 0
+    user.run_readme("pipx ensurepath")
+    found = new_terminal("command -v poetry && poetry --version")
+    assert found.stdout.splitlines() == [
+        str(user.home / ".local" / "bin" / "poetry"),
+        f"Poetry (version {install.rsplit('==', 1)[1]})",
+    ], found.stderr
 
 
 # --- what the README says, by answer --------------------------------------------------------
