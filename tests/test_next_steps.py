@@ -19,7 +19,15 @@ from support import BIN, OPTION_SETS, ROOT
 from support.engines import STOCK_COPIER
 
 LAST_LINE = 'README.md says more ("Right after generating").'
-CASES = ["defaults", "no-private-deps", "github-app", "ssh", "dependabot-mit-minimal", "ghes-app-dependabot"]
+CASES = [
+    "defaults",
+    "no-private-deps",
+    "token-several-deps",
+    "github-app",
+    "ssh",
+    "dependabot-mit-minimal",
+    "ghes-app-dependabot",
+]
 
 
 def message(stderr: str) -> str:
@@ -105,3 +113,44 @@ def test_both_engines_print_the_same_next_steps_and_the_readme_has_them(case: st
     assert len(steps) >= 8
     missing = [line for line in steps if line not in readme_lines and not line.startswith("cd ")]
     assert missing == [], "in the message but not in README.md"
+
+
+CROSS_ORG = {
+    "token": "POETRY_GIT_TOKEN must hold a classic token (scope repo) of a machine user with read access in each",
+    "poetry-http-basic": "ORG_READ_TOKEN must hold a classic token (scope repo) of a machine user with read access",
+    "ssh": "the machine user whose key is SSH_PRIVATE_KEY needs read access in each",
+}
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.mark.parametrize("mode", [*CROSS_ORG, "github-app"])
+def test_a_dependency_in_another_organization_gets_what_each_mode_needs(mode: str, tmp_path: Path) -> None:
+    """A fine-grained token, like an App installation, reads one owner's repositories."""
+    overrides = {
+        "git_auth": mode,
+        "private_dependencies": "core-lib@v1.0.0, other-org/tools@main",
+        "token_secret_name": "ORG_READ_TOKEN" if mode == "poetry-http-basic" else "POETRY_GIT_TOKEN",
+    }
+    copier = copier_cli(overrides, tmp_path / "project")
+    if mode == "github-app":
+        assert copier.returncode != 0 and "an App reaches only example-org, not other-org/tools" in copier.stderr
+        return
+    assert copier.returncode == 0, copier.stderr
+    printed, readme = words(message(copier.stderr)), words((tmp_path / "project" / "README.md").read_text())
+    assert "Dependencies live in example-org and other-org" in printed
+    assert CROSS_ORG[mode] in printed and CROSS_ORG[mode] in readme
+    # The newcomer's own fine-grained token (README option B) has the same limit.
+    assert "so it cannot read those of other-org: take option A or C" in readme
+    help_text = words(yaml.safe_load((ROOT / "copier.yml").read_text())["git_auth"]["help"])
+    assert "reads one owner's repositories, so for dependencies in other orgs, a classic token" in help_text
+
+
+def test_dependencies_in_the_project_s_organization_get_no_such_warning(tmp_path: Path) -> None:
+    copier = copier_cli({"private_dependencies": "core-lib@v1.0.0, example-org/tools@main"}, tmp_path / "project")
+    assert copier.returncode == 0, copier.stderr
+    readme = (tmp_path / "project" / "README.md").read_text()
+    assert "Dependencies live in" not in copier.stderr and "Dependencies live in" not in readme
+    assert "cannot\nread those of" not in readme and "a fine-grained token\n(resource owner `example-org`" in readme
