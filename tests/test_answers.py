@@ -554,7 +554,7 @@ def test_cookiecutter_names_each_bad_answer_and_the_command_to_rerun(tmp_path: P
     lines = result.stdout.splitlines()
     assert lines[:5] == [
         "Cannot generate the project: 4 answer(s) not valid, nothing written.",
-        "  project_slug = 'Billing Service': must start with a letter a-z",
+        "  project_slug = 'Billing Service': has a space: use - between words",
         "  package_name = 'Billing Service': must start with a-z or _",
         "  github_org = 'acme..corp': use only letters, digits and -",
         "  __answers = 'x': is not a question: leave it out",

@@ -392,7 +392,7 @@ def test_cookiecutter_stops_bad_typed_answers_with_each_reason_and_the_command_t
     screen = terminal.text()
     for line in [
         "Cannot generate the project: 3 answer(s) not valid, nothing written.",
-        "  project_slug = 'Billing Service': must start with a letter a-z",
+        "  project_slug = 'Billing Service': has a space: use - between words",
         "  package_name = 'Billing Service': must start with a-z or _",
         f"  git_auth = {app.value!r}: {app.reason}",
         f"cookiecutter saved the answers in {replay}",

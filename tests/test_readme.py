@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from support import ROOT
+from support.engines import STOCK_COPIER
 
 # A demo token's shape (scripts/local_git_server.py's new_token): what must not be on disk.
 TOKEN_SHAPE = re.compile(rb"ghp_[A-Za-z0-9]{36}")
@@ -116,13 +117,47 @@ def test_readme_stays_an_adopters_guide() -> None:
     prose = re.sub(r"(?ms)^```.*?^```\n", "", text)
     words = len(" ".join(line for line in prose.splitlines() if not line.lstrip().startswith("|")).split())
     assert words <= 1000, f"{words} words of prose: maintainers' material goes to CONTRIBUTING.md"
+    # With its tables: what `sed '/^```/,/^```/d' README.md | wc -w` counts.
+    with_tables = len(re.sub(r"(?ms)^```.*?^```[^\n]*(\n|\Z)", "", text).split())
+    assert with_tables <= 1200, f"{with_tables} words outside code blocks, tables included"
     # Stock copier renders the template: no command trusts it or installs anything beside copier.
     commands = "\n".join(re.findall(r"(?ms)^```sh\n(.*?)^```", text))
     assert "--trust" not in commands and "inject" not in commands and "copier-template-extensions" not in text
     assert "pipx install copier\n" in commands
     # Generate from the https URL and a tag, on github.com and on an Enterprise Server.
     assert "cookiecutter https://github.com/your-org/python-template.git --checkout v1.0.0" in text
-    assert "copier copy --vcs-ref v1.0.0 https://github.com/your-org/python-template.git my-project" in text
+    assert "copier copy --vcs-ref v1.0.0 https://github.com/your-org/python-template.git search-api" in text
     assert not re.search(r"(cookiecutter|copy|create) gh:", text), "the gh: shorthand means github.com only"
-    for needed in ("git push --mirror", "--visibility selected", "--app dependabot", "CONTRIBUTING.md"):
+    for needed in ("--visibility selected", "--app dependabot", "CONTRIBUTING.md"):
         assert needed in text
+
+
+def test_copier_s_example_generates_into_the_folder_its_next_steps_create_the_repository_from(tmp_path: Path) -> None:
+    """The README's copier line names a folder; the next steps run `gh repo create ORG/SLUG
+    --source .` in it: the folder and the slug agree when the person answers as the README says."""
+    line = next(line for line in section("Generate a repository").splitlines() if line.startswith("copier copy"))
+    folder = line.rsplit(" ", 1)[1]
+    said = " ".join(section("Generate a repository").split())
+    assert f"the next steps run `gh repo create your-org/{folder} --source .` there" in said
+    answers = ["--data", "project_name=Search API", "--data", "github_org=your-org"]
+    command = [str(STOCK_COPIER), "copy", "--defaults", *answers, str(ROOT), str(tmp_path / folder)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert f"  cd {tmp_path / folder}\n" in result.stderr
+    assert f"  gh repo create your-org/{folder} --private --source . --push\n" in result.stderr
+
+
+def test_the_organization_imports_upstream_s_main_and_releases_versions_of_its_own() -> None:
+    """Step 1 names the upstream URL and pushes no upstream tag; step 2 starts the CHANGELOG."""
+    commands = re.findall(r"(?ms)^```sh\n(.*?)^```", section("Bring it into your organization"))
+    assert "git clone --bare UPSTREAM_URL python-template.git" in commands[0]
+    assert "--mirror" not in commands[0] and "--tags" not in commands[0]
+    assert "python3 tasks.py release 1.0.0 --imported-from UPSTREAM_URL" in commands[1]
+    guide = " ".join((ROOT / "docs" / "adopting.md").read_text().split())
+    for said in (
+        "`UPSTREAM_URL` in the README's first step is the template's public origin",
+        "git fetch --no-tags upstream",
+        "git merge upstream/main",
+        "Prove that CI reads the private repositories",
+    ):
+        assert said in guide, said

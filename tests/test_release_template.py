@@ -111,6 +111,59 @@ def test_a_release_whose_commit_fails_leaves_the_repository_as_it_was(tmp_path: 
     nothing_changed(copy, env)
 
 
+UPSTREAM_CHANGELOG = """# Changelog
+
+What each version means.
+
+## Unreleased
+
+- Upgrading from 0.3: `pipx inject copier copier-template-extensions==0.3.4` once.
+
+## 0.3.0 (2026-01-01)
+
+- Upstream's own version.
+"""
+
+
+def test_an_organization_s_first_release_starts_its_changelog_instead_of_upstream_s_notes(tmp_path: Path) -> None:
+    copy, env = template_copy(tmp_path, UPSTREAM_CHANGELOG)
+    run(["git", "tag", "--delete", "v0.1.0"], copy, env)  # imported without upstream's tags (README step 1)
+    imported = run(["git", "rev-parse", "HEAD"], copy, env).stdout.strip()
+    readme_line = next(line for line in (ROOT / "README.md").read_text().splitlines() if "--imported-from" in line)
+    upstream = "https://github.com/upstream-owner/python-template.git"
+    result = run([sys.executable, *readme_line.replace("UPSTREAM_URL", upstream).split()[1:]], copy, env, check=False)
+    assert result.returncode == 0, result.stderr
+    notes = run(["git", "tag", "--list", "v1.0.0", "--format=%(contents)"], copy, env).stdout
+    entry = f"imported from {upstream} at commit {imported[:12]}"
+    assert entry in notes and "copier-template-extensions" not in notes
+    changelog = (copy / "CHANGELOG.md").read_text()
+    assert changelog.startswith(
+        "# Changelog\n\nWhat each version means.\n\n## Unreleased\n\nNothing yet.\n\n## 1.0.0 ("
+    )
+    assert entry in changelog and "0.3.0" not in changelog and "copier-template-extensions" not in changelog
+    again = release(copy, env, "1.1.0")
+    assert again.returncode == 1 and "is empty" in again.stderr, "the next release has notes of its own"
+
+
+@pytest.mark.parametrize(
+    ("tags", "upstream", "reason"),
+    [
+        (["v0.1.0"], "https://github.com/upstream-owner/python-template.git", "is for the first release, and v0.1.0"),
+        ([], "not a url; rm -rf ~", "is not a git URL"),
+    ],
+)
+def test_imported_from_refuses_after_a_first_release_or_without_a_url(
+    tmp_path: Path, tags: list[str], upstream: str, reason: str
+) -> None:
+    copy, env = template_copy(tmp_path, UPSTREAM_CHANGELOG)
+    if not tags:
+        run(["git", "tag", "--delete", "v0.1.0"], copy, env)
+    result = run([sys.executable, "tasks.py", "release", "1.0.0", "--imported-from", upstream], copy, env, check=False)
+    assert result.returncode == 1 and reason in result.stderr, result.stderr
+    assert (copy / "CHANGELOG.md").read_text() == UPSTREAM_CHANGELOG
+    assert run(["git", "tag", "--list"], copy, env).stdout.split() == tags
+
+
 def test_the_template_changelog_has_an_unreleased_section_to_release() -> None:
     from scripts.release_template import unreleased_notes  # noqa: PLC0415
 
