@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import BIN, render, tool_env, tools
+from support import render
 from support.gitserver import GitServer, git_env, git_http_backend, new_token
 
 # --- the script, its runs, and the files it reads ------------------------------------------
@@ -1508,24 +1508,32 @@ def test_the_fix_the_check_prints_for_a_stale_lock_refreshes_it_with_real_poetry
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     host_wide_credential(monkeypatch, server, server.token)
-    credential = {key: value for key, value in os.environ.items() if key.startswith(("GIT_CONFIG_", "PRIVATE_GIT"))}
-    env = tool_env(tmp_path / "poetry-home", **server.env(), **credential)
+    # This test's HOME, git settings and credential (set above), and a Poetry of its own settings.
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("POETRY_", "VIRTUAL_ENV"))}
+    env.update(POETRY_CONFIG_DIR=str(tmp_path / "poetry-config"), POETRY_CACHE_DIR=str(tmp_path / "poetry-cache"))
+
+    def poetry(*arguments: str) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "poetry", *arguments], cwd=pyproject.parent, env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
     pyproject = write_project(
         tmp_path / "p",
         '[project]\nname = "p"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndynamic = ["dependencies"]\n\n'
         "[tool.poetry]\npackage-mode = false\n\n"
         + poetry_table(**{"moving-lib": f'{{ git = "{moving.url}", tag = "v1.0.0" }}'}),
     )
-    tools.run([str(BIN / "poetry"), "lock"], pyproject.parent, env)
+    poetry("lock")
     moving.retag()
 
     def check_line() -> str:
         return run(check, capsys, "--pyproject", pyproject).lines()[0]
 
     assert check_line().startswith("FAIL") and "run poetry lock --regenerate" in check_line()
-    tools.run([str(BIN / "poetry"), "lock"], pyproject.parent, env)
+    poetry("lock")
     assert check_line().startswith("FAIL"), "a plain poetry lock keeps the locked commit"
-    tools.run([str(BIN / "poetry"), "lock", "--regenerate"], pyproject.parent, env)
+    poetry("lock", "--regenerate")
     now = moving.git("rev-parse", "HEAD")[:12]
     assert check_line() == f"ok    moving-lib  reachable: {moving.url} @ v1.0.0, locked commit {now} present"
 
