@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import ROOT
+from support import ROOT, render
 from support.engines import STOCK_COPIER
 
 # A demo token's shape (scripts/local_git_server.py's new_token): what must not be on disk.
@@ -161,3 +161,16 @@ def test_the_organization_imports_upstream_s_main_and_releases_versions_of_its_o
         "Prove that CI reads the private repositories",
     ):
         assert said in guide, said
+
+
+def test_the_guide_s_proof_of_access_runs_what_the_generated_workflows_offer(tmp_path: Path) -> None:
+    """docs/adopting.md starts ci.yml by hand and points at one step of it: both must exist."""
+    guide = (ROOT / "docs" / "adopting.md").read_text()
+    project = render("cookiecutter", tmp_path, {}).path
+    ci = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    assert "gh workflow run ci.yml --repo your-org/billing" in guide
+    assert "workflow_dispatch" in ci[True], "ci.yml can be started by hand"  # YAML 1.1 reads `on` as True
+    step = re.search(r'the step "([^"]+)"', " ".join(guide.split()))
+    assert step, "the guide names the step to read"
+    action = yaml.safe_load((project / ".github" / "actions" / "setup-project" / "action.yml").read_text())
+    assert step[1] in [s.get("name") for s in action["runs"]["steps"]]
