@@ -1498,6 +1498,29 @@ def test_check_names_a_stale_locked_commit_and_the_command_that_refreshes_it(
     assert (result.code, result.err) == (1, "1 of 1 private dependencies unreachable\n")
 
 
+def test_check_accepts_a_locked_commit_its_branch_has_moved_past(
+    check: ModuleType,
+    server: GitServer,
+    moving: Moving,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    host_wide_credential(monkeypatch, server, server.token)
+    locked = moving.git("rev-parse", "v1.0.0")
+    moving.commit("second")
+    moving.git("push", "-q", str(moving.bare), "main")
+    # No branch or tag points at the locked commit any more: only the mirror can tell it is there.
+    pyproject = write_project(
+        tmp_path / "p",
+        poetry_table(m=f'{{ git = "{moving.url}", branch = "main" }}'),
+        lock_file(("m", moving.url, "main", locked)),
+    )
+    result = run(check, capsys, "--pyproject", pyproject)
+    assert result.lines() == [f"ok    m  reachable: {moving.url} @ main, locked commit {locked[:12]} present"]
+    assert result.code == 0
+
+
 @pytest.mark.slow
 def test_the_fix_the_check_prints_for_a_stale_lock_refreshes_it_with_real_poetry(
     check: ModuleType,

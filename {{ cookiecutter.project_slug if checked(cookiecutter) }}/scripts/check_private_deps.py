@@ -568,12 +568,34 @@ def in_parallel(work: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
 # --- the subcommands -----------------------------------------------------------------------
 
 
+def tips_are_locked(
+    url: str, packages: list[Dependency], token_host: str | None, timeout: float
+) -> bool:
+    """True when each locked commit is where a branch or tag of the repository points, and each
+    locked tag still names its commit: the usual case, told by one listing without a clone."""
+    try:
+        listing = git(["ls-remote", "--", url], credential_environment(url, token_host), timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    refs: dict[str, str] = {}
+    for line in listing.stdout.splitlines() if listing.returncode == 0 else []:
+        commit, _, name = line.partition("\t")
+        refs[name.removesuffix("^{}")] = commit  # an annotated tag's commit follows its tag object
+    tips = set(refs.values())
+    return bool(refs) and all(
+        package.commit in tips
+        and refs.get("refs/tags/" + package.ref, package.commit) == package.commit
+        for package in packages
+    )
+
+
 def verify_locked_commits(
     dependency: Dependency, locked: list[Dependency], token_host: str | None, timeout: float
 ) -> tuple[Problem | None, str]:
     """(problem, "") when a commit poetry.lock holds for the dependency's repository is gone, or
-    a locked tag names another commit now; else (None, what was verified). The repository is
-    mirrored into a temporary directory and each commit looked up there, as fetch does in CI."""
+    a locked tag names another commit now; else (None, what was verified). Unless the listing
+    settles it, the repository is mirrored into a temporary directory and each commit looked up
+    there, as fetch does in CI."""
     packages = [
         package
         for package in locked
@@ -584,6 +606,9 @@ def verify_locked_commits(
     url = parse_url(packages[0].url) if packages else None
     if url is None:
         return None, ""
+    verified = "locked commit " + ", ".join(package.commit[:12] for package in packages)
+    if tips_are_locked(packages[0].url, packages, token_host, timeout):
+        return None, verified
     with tempfile.TemporaryDirectory() as scratch:
         mirror = Mirror(url, Path(scratch) / "mirror.git", packages)
         status, _, text = make_mirror(mirror, token_host, timeout)
@@ -600,7 +625,7 @@ def verify_locked_commits(
                 why = f"tag {shown(package.ref)!r} of {shown(package.name)} now names commit "
                 why += f"{now[:12]}, poetry.lock holds {package.commit[:12]}"
                 return (why, REFRESH_LOCK), ""
-    return None, "locked commit " + ", ".join(package.commit[:12] for package in packages)
+    return None, verified
 
 
 def report_reachability(
