@@ -15,6 +15,8 @@ GitHub's JSON message:
   `ci_sha`, one state of `ci_runs` per request (the last repeats): None (no run yet), a status
   ("queued", "in_progress") or a conclusion of a completed run ("success", "failure", ...).
   Another sha, event or workflow finds no run, as GitHub's filter would.
+- GET /api/v3/users/LOGIN: a user (any login, the id of a bot); POST /repos/R/pulls: a pull
+  request opened, its JSON kept in `pulls`.
 - What gh 2.23's `release create TAG FILES --verify-tag --generate-notes --title T` calls, as
   watched: the GraphQL query for the tag's ref (`tags` holds the tags the repository has), HEAD
   /repos/R/releases/tags/TAG (is there a release already?), POST /repos/R/releases (a draft,
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from support.gitserver import TLSServer, make_certificates
 
@@ -128,6 +130,7 @@ class GitHubApi:
         self.ci_runs: list[str | None] = [None]
         self.tags: set[str] = set()
         self.releases: dict[int, Release] = {}
+        self.pulls: list[Any] = []  # the JSON of each pull request opened
         self.requests: list[ApiRequest] = []
         self._lock = threading.Lock()
         self._server: _TLSServer | None = None
@@ -153,6 +156,13 @@ class GitHubApi:
         with self._lock:
             if request.method == "GET" and request.path == f"{rest}actions/workflows/ci.yml/runs":
                 return 200, self._ci_runs(request.query)
+            if request.method == "GET" and request.path.startswith("/api/v3/users/"):
+                login = unquote(request.path.removeprefix("/api/v3/users/"))
+                return 200, {"login": login, "id": 41898282, "type": "Bot"}
+            if request.method == "POST" and request.path == f"{rest}pulls":
+                self.pulls.append(request.body)
+                number = len(self.pulls)
+                return 201, {"number": number, "html_url": f"https://{self.host}/{self.repository}/pull/{number}"}
             if request.method == "POST" and request.path == "/api/graphql":
                 return self._graphql(request.body)
             if request.method == "POST" and request.path == f"{rest}releases":
