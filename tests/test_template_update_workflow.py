@@ -35,8 +35,8 @@ from support.engines import STOCK_COPIER
 from support.github_api import GitHubApi
 from support.gitserver import GitServer, new_token
 from support.template_copy import commit_all, copy_template
+from support.template_guard import guard_problems
 from support.workflow_steps import ActionRun, Context, StepResult
-from test_template_guard import guard_problems
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +86,9 @@ class JobRun(ActionRun):
 class Runner:
     """What every job of one workflow run shares: the servers, the artifacts, the tokens."""
 
-    root: Path
+    root: Path  # this run's folders
+    shared: Path  # the setup's: shims, CA bundle, the payload's log pointer
+    repo: str  # the project's repository on the git server
     project: Path  # the rendered project (its workflow file)
     git: GitServer
     api: GitHubApi
@@ -97,9 +99,12 @@ class Runner:
     minted: list[tuple[str, str]] = field(default_factory=list)  # (job, token)
     jobs: dict[str, JobRun] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        (self.shared / "payload-log-path").write_text(str(self.payload_log))  # where the program writes
+
     def base_env(self, home: Path, temp: Path, job: str) -> dict[str, str]:
-        shims = self.root / "shims"
-        bundle = self.root / "ca-bundle.pem"
+        shims = self.shared / "shims"
+        bundle = self.shared / "ca-bundle.pem"
         return {
             "PATH": f"{shims}:{STOCK_COPIER.parent}:/usr/bin:/bin",
             "HOME": str(home),
@@ -117,7 +122,7 @@ class Runner:
     def checkout(self, workspace: Path) -> Callable[[dict[str, str]], dict[str, str]]:
         def handler(given: dict[str, str]) -> dict[str, str]:
             assert given == {"persist-credentials": "False"}  # YAML false, as str() reads it
-            url = self.git.url(PROJECT)
+            url = self.git.url(self.repo)
             helper = f"!f() {{ echo username=x; echo password={self.git.token}; }}; f"
             subprocess.run(
                 ["git", "-c", f"credential.helper={helper}", "clone", "-q", "--", url, str(workspace)],
@@ -241,25 +246,54 @@ def point_answers_at(project: Path, source: object) -> None:
 
 @dataclass
 class Setup:
-    runner: Runner
+    """A template with its next release, a project generated from the one before, both served."""
+
+    root: Path
     template: Path
-    clone: Path  # a developer's clone of the generated project
+    project: Path  # as generated, with a local edit, committed
+    repo: str  # the project's repository on the git server
     env: dict[str, str]
+    git: GitServer
+    api: GitHubApi
+    read_token: str
+
+    def runner(self, tmp_path: Path) -> Runner:
+        """Fresh runners for one run of the workflow, their program log in `tmp_path`."""
+        return Runner(
+            tmp_path,
+            self.root,
+            self.repo,
+            self.project,
+            self.git,
+            self.api,
+            self.read_token,
+            self.api.token,
+            tmp_path / "payload.log",
+        )
+
+    def by_hand(self, tmp_path: Path) -> Path:
+        """A developer's clone, updating from the template's local copy as a person would."""
+        clone = tmp_path / "clone"
+        run(["git", "clone", "-q", "--", str(self.project), str(clone)], tmp_path, self.env)
+        point_answers_at(clone, self.template)
+        commit_all(clone, self.env, "local source")
+        return clone
 
 
 def make_setup(root: Path, git_server: GitServer, api: GitHubApi, release: str) -> Setup:
     env = tool_env(root / "home")
     template = copy_template(root / "template", env)
-    payload, log = root / "payload.sh", root / "payload.log"
-    # The program the hostile release names: it records where it ran and what it could see.
-    payload.write_text(f'#!/bin/sh\n{{ echo "=== $(pwd)"; env; }} >> {log}\nexit 1\n')
+    payload = root / "payload.sh"
+    # The program the hostile release names: it records where it ran and what it could see, in
+    # the log the current test names.
+    payload.write_text(f'#!/bin/sh\n{{ echo "=== $(pwd)"; env; }} >> "$(cat {root}/payload-log-path)"\nexit 1\n')
     payload.chmod(0o755)
     project = root / "generated"
     data = {"template_update_workflow": True, "update_bot": "none"}
     command = [str(STOCK_COPIER), "copy", "--defaults", "--quiet", "--vcs-ref", "v0.1.0"]
     command += [arg for key, value in data.items() for arg in ("--data", f"{key}={str(value).lower()}")]
     run([*command, str(template), str(project)], root, env)
-    point_answers_at(project, git_server.url(f"template-{root.name}"))
+    point_answers_at(project, git_server.url(f"template-{release}"))
     ci = project / ".github" / "workflows" / "ci.yml"
     ci.write_text(re.sub(r"^    timeout-minutes: \d+$", LOCAL_TIMEOUT, ci.read_text(), count=1, flags=re.M))
     commit_all(project, env, "Generated, with a local edit", init=True)
@@ -267,55 +301,50 @@ def make_setup(root: Path, git_server: GitServer, api: GitHubApi, release: str) 
         hostile_release(template, env, payload)
     else:
         conflicting_release(template, env)
-    git_server.publish(template, f"template-{root.name}")
-    # The project's repository on the server: one per test, so PROJECT is its name in a fresh org path.
-    bare = git_server.root / git_server.org / f"{PROJECT}.git"
-    if bare.exists():
-        shutil.rmtree(bare)
-    git_server.publish(project, PROJECT)
-    read_token, write_token = new_token(), api.token
-    git_server.allow(read_token, f"template-{root.name}")
-    git_server.allow(write_token, PROJECT, write=True)
-    shims = root / "shims"
+    git_server.publish(template, f"template-{release}")
+    repo = f"{PROJECT}-{release}"
+    git_server.publish(project, repo)
+    read_token = new_token()
+    git_server.allow(read_token, f"template-{release}")
+    git_server.allow(api.token, repo, write=True)
     venvs = root / "pipx-venvs"
     (venvs / "copier" / "bin").mkdir(parents=True)
     (venvs / "copier" / "bin" / "python").symlink_to(STOCK_COPIER.parent / "python")
-    shims.mkdir()
-    (shims / "pipx").write_text(f"#!/bin/sh\necho {venvs}\n")
-    (shims / "pipx").chmod(0o755)
+    (root / "shims").mkdir()
+    (root / "shims" / "pipx").write_text(f"#!/bin/sh\necho {venvs}\n")
+    (root / "shims" / "pipx").chmod(0o755)
     (root / "ca-bundle.pem").write_bytes(git_server.ca_bundle.read_bytes() + api.ca_bundle.read_bytes())
-    runner = Runner(root, project, git_server, api, read_token, write_token, log)
-    return Setup(runner, template, project, env)
+    return Setup(root, template, project, repo, env, git_server, api, read_token)
 
 
-def by_hand(setup: Setup) -> Path:
-    """The developer's clone, updating from the template's local copy as a person would."""
-    point_answers_at(setup.clone, setup.template)
-    commit_all(setup.clone, setup.env, "local source")
-    return setup.clone
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory, git_server: GitServer, api: GitHubApi) -> Setup:
+    return make_setup(tmp_path_factory.mktemp("hostile"), git_server, api, "hostile")
+
+
+@pytest.fixture(scope="module")
+def conflicting(tmp_path_factory: pytest.TempPathFactory, git_server: GitServer, api: GitHubApi) -> Setup:
+    return make_setup(tmp_path_factory.mktemp("conflicting"), git_server, api, "conflict")
 
 
 # ----------------------------------------------------------------------------- the hostile release
 
 
-def test_the_hostile_release_runs_its_program_when_rendered_the_stock_way(
-    tmp_path: Path, git_server: GitServer, api: GitHubApi
-) -> None:
+def test_the_hostile_release_runs_its_program_when_rendered_the_stock_way(hostile: Setup, tmp_path: Path) -> None:
     """The fixture is live: plain `copier update` then `git status` runs the program."""
-    setup = make_setup(tmp_path, git_server, api, "hostile")
-    clone = by_hand(setup)
+    setup, runner = hostile, hostile.runner(tmp_path)
+    clone = setup.by_hand(tmp_path)
     run([str(STOCK_COPIER), "update", "--defaults", "--conflict", "inline", "--vcs-ref", "v0.1.1"], clone, setup.env)
     assert "fsmonitor" in (clone / ".git" / "config").read_text()
     run(["git", "status"], clone, setup.env)
-    assert setup.runner.payload_runs(), "the hostile release's program did not run"
-    assert guard_problems(setup.template, tmp_path / "guard"), "the template's guard let the hostile release pass"
+    assert runner.payload_runs(), "the hostile release's program did not run"
+    assert guard_problems(setup.template, tmp_path / "guard", ("defaults",)), (
+        "the template's guard let the hostile release pass"
+    )
 
 
-def test_the_hostile_release_stops_in_the_render_job_which_holds_no_secret(
-    tmp_path: Path, git_server: GitServer, api: GitHubApi
-) -> None:
-    setup = make_setup(tmp_path, git_server, api, "hostile")
-    runner = setup.runner
+def test_the_hostile_release_stops_in_the_render_job_which_holds_no_secret(hostile: Setup, tmp_path: Path) -> None:
+    runner = hostile.runner(tmp_path)
     locate = runner.run_job("locate")
     assert not locate.failed, failures(locate)
     read = runner.run_job("read")
@@ -330,7 +359,7 @@ def test_the_hostile_release_stops_in_the_render_job_which_holds_no_secret(
         assert name in failed.output
     # No process of the render job held a secret: none minted there, none in any step's env or inputs.
     assert [job for job, _ in runner.minted] == ["read"]
-    secrets = {APP_KEY, runner.read_token, runner.write_token, git_server.token}
+    secrets = {APP_KEY, runner.read_token, runner.write_token, hostile.git.token}
     for name, env in render.envs.items():
         assert not secrets & set(env.values()), name
         assert not any(secret in value for secret in secrets for value in env.values()), name
@@ -338,17 +367,15 @@ def test_the_hostile_release_stops_in_the_render_job_which_holds_no_secret(
     assert "template-update-patch" not in runner.artifacts
 
 
-def test_a_patch_into_git_is_refused_before_any_write_token_exists(
-    tmp_path: Path, git_server: GitServer, api: GitHubApi
-) -> None:
+def test_a_patch_into_git_is_refused_before_any_write_token_exists(hostile: Setup, tmp_path: Path) -> None:
     """What a subverted render job could hand over: the write job's git apply refuses it."""
-    setup = make_setup(tmp_path, git_server, api, "hostile")
-    runner = setup.runner
+    runner, api = hostile.runner(tmp_path), hostile.api
+    api.pulls.clear()
     for job in ("locate", "read"):
         assert not runner.run_job(job).failed
     patch_dir = tmp_path / "hostile-patch"
     patch_dir.mkdir()
-    config = "[core]\n\tfsmonitor = " + str(runner.root / "payload.sh") + "\n"
+    config = "[core]\n\tfsmonitor = " + str(hostile.root / "payload.sh") + "\n"
     lines = config.splitlines()
     (patch_dir / "update.patch").write_text(
         "diff --git a/.git/config b/.git/config\nnew file mode 100644\nindex 0000000..1111111\n"
@@ -372,10 +399,9 @@ def test_a_patch_into_git_is_refused_before_any_write_token_exists(
 
 
 def test_a_conflicting_update_opens_a_pull_request_that_says_so_and_lists_the_file(
-    tmp_path: Path, git_server: GitServer, api: GitHubApi
+    conflicting: Setup, tmp_path: Path
 ) -> None:
-    setup = make_setup(tmp_path, git_server, api, "conflict")
-    runner = setup.runner
+    setup, runner, api = conflicting, conflicting.runner(tmp_path), conflicting.api
     api.pulls.clear()
     for job in JOBS:
         result = runner.run_job(job)
@@ -390,7 +416,7 @@ def test_a_conflicting_update_opens_a_pull_request_that_says_so_and_lists_the_fi
     assert pull["head"] == "template-update/v0.2.0" and pull["base"] == "main"
     assert "**Conflicts to resolve before merging**" in pull["body"]
     assert "- `.github/workflows/ci.yml`" in pull["body"]
-    pushed = git_server.root / "acme" / f"{PROJECT}.git"
+    pushed = setup.git.root / setup.git.org / f"{setup.repo}.git"
 
     def on_server(*arguments: str) -> str:
         return run(["git", "--git-dir", str(pushed), *arguments], tmp_path, setup.env).stdout
@@ -401,11 +427,9 @@ def test_a_conflicting_update_opens_a_pull_request_that_says_so_and_lists_the_fi
     assert author == f"{APP_SLUG}[bot] <41898282+{APP_SLUG}[bot]@users.noreply.github.com>"
 
 
-def test_the_readme_command_lists_the_conflicted_files_and_exits_non_zero(
-    tmp_path: Path, git_server: GitServer, api: GitHubApi
-) -> None:
-    setup = make_setup(tmp_path, git_server, api, "conflict")
-    clone = by_hand(setup)
+def test_the_readme_command_lists_the_conflicted_files_and_exits_non_zero(conflicting: Setup, tmp_path: Path) -> None:
+    setup = conflicting
+    clone = setup.by_hand(tmp_path)
     readme = (clone / "README.md").read_text()
     [command] = re.findall(r"^python3 scripts/template_update\.py.*$", readme, re.M)
     env = {**setup.env, "PATH": f"{STOCK_COPIER.parent}:{setup.env['PATH']}"}
@@ -415,11 +439,9 @@ def test_the_readme_command_lists_the_conflicted_files_and_exits_non_zero(
     assert "  .github/workflows/ci.yml" in result.stdout.splitlines()
 
 
-def test_the_readme_command_stops_a_hostile_release_and_puts_git_back(
-    tmp_path: Path, git_server: GitServer, api: GitHubApi
-) -> None:
-    setup = make_setup(tmp_path, git_server, api, "hostile")
-    clone = by_hand(setup)
+def test_the_readme_command_stops_a_hostile_release_and_puts_git_back(hostile: Setup, tmp_path: Path) -> None:
+    setup, runner = hostile, hostile.runner(tmp_path)
+    clone = setup.by_hand(tmp_path)
     config = (clone / ".git" / "config").read_bytes()
     env = {**setup.env, "PATH": f"{STOCK_COPIER.parent}:{setup.env['PATH']}"}
     result = run(["python3", "scripts/template_update.py", "--defaults"], clone, env, check=False)
@@ -428,4 +450,4 @@ def test_the_readme_command_stops_a_hostile_release_and_puts_git_back(
     assert (clone / ".git" / "config").read_bytes() == config
     assert not (clone / ".git" / "hooks" / "pre-commit").exists()
     run(["git", "status"], clone, setup.env)
-    assert setup.runner.payload_runs() == [], "the program ran"
+    assert runner.payload_runs() == [], "the program ran"
