@@ -13,7 +13,8 @@
   v1.1.0 (the newest commit of its main branch, for the update bots); `app-lib`, which depends on
   core-lib v1.0.0 by a private git reference; `secret-lib`, readable only by `other_token`.
 - `publish(local_repository, name)` serves a copy of any local repository, its tags included,
-  under the org to both tokens over HTTPS (a template's releases, for instance).
+  under the org to both tokens over HTTPS (a template's releases, for instance);
+  `allow(token, name, write=True)` lets another token read it and push to it.
 - `SshGitServer` serves the same repositories through a real sshd with its own config.
 
 It lives here, beside the commands, because `python3 tasks.py demo` (scripts/demo.py) runs it
@@ -272,13 +273,16 @@ class _Handler(BaseHTTPRequestHandler):
             status = 404  # GitHub's answer for both "missing" and "not yours"
             self._reply(404, b"Repository not found.\n")
         elif match["rest"].endswith("git-receive-pack") or "service=git-receive-pack" in query:
-            status = 403
-            self._reply(403, b"Read-only\n")
+            if repository in self.server.git.writable.get(token, set()):
+                status = self._cgi(f"/{repository}.git{match['rest']}", query, body, pusher=token)
+            else:
+                status = 403
+                self._reply(403, b"Read-only\n")
         else:
             status = self._cgi(f"/{repository}.git{match['rest']}", query, body)
         self.server.git.record(Request(self.command, repository, known, status))
 
-    def _cgi(self, path_info: str, query: str, body: bytes) -> int:
+    def _cgi(self, path_info: str, query: str, body: bytes, pusher: str = "") -> int:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": str(self.server.git.root),
@@ -294,6 +298,8 @@ class _Handler(BaseHTTPRequestHandler):
             "SERVER_PROTOCOL": "HTTP/1.1",
             "GATEWAY_INTERFACE": "CGI/1.1",
         }
+        if pusher:  # git-http-backend takes pushes from an authenticated user only
+            env["REMOTE_USER"] = self.server.git.user
         if self.headers.get("Content-Encoding"):
             env["HTTP_CONTENT_ENCODING"] = self.headers["Content-Encoding"]
         if self.headers.get("Git-Protocol"):
@@ -360,6 +366,7 @@ class GitServer:
             self.token: {f"{self.org}/core-lib", f"{self.org}/app-lib"},
             self.other_token: {f"{self.org}/core-lib", f"{self.org}/app-lib", f"{self.org}/secret-lib"},
         }
+        self.writable: dict[str, set[str]] = {}  # token -> repositories it may push to (`allow`)
 
     @property
     def tokens(self) -> set[str]:
@@ -449,6 +456,14 @@ class GitServer:
                 readable.add(f"{self.org}/{name}")
             self._write_access()
         return self.url(name)
+
+    def allow(self, token: str, name: str, write: bool = False) -> None:
+        """Let `token` read (and with `write`, push to) `org/name`, as an App token is scoped."""
+        with self._lock:
+            self.access.setdefault(token, set()).add(f"{self.org}/{name}")
+            if write:
+                self.writable.setdefault(token, set()).add(f"{self.org}/{name}")
+            self._write_access()
 
     def stop(self) -> None:
         if self._server:

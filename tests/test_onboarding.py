@@ -47,10 +47,11 @@ EXEMPT = {
     ),
     r'id="\$\(gh api .*\)"': "GitHub's REST API, as an owner of the organization",
     r"gh api .*-X PUT .*": "GitHub's REST API, as an owner of the organization",
-    r"copier update --conflict inline": "a template update: tests/test_update.py runs it",
     r"pipx ensurepath|pipx install poetry==\S+": (
         "installs Poetry for good: test_the_readme_puts_poetry_on_path_in_a_new_terminal runs both"
     ),
+    r"python3 scripts/template_update\.py": "a template update: tests/test_template_update_workflow.py runs it",
+    r"(GH_HOST=\S+ )?gh api -X POST \S+/rulesets --input \S+": "GitHub's REST API, as an owner of the organization",
 }
 
 

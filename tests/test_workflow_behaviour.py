@@ -6,10 +6,14 @@ Server host, and one with a port.
   pull request's new push cancels the run it supersedes, a push to main never is cancelled.
 - runs-on: every job of every workflow evaluates to the runner_labels answer, or to the org
   variable CI_RUNNER_LABELS when it is set.
-- release.yml's gate: the rendered step's script runs under GitHub's bash invocation with its
-  env resolved as the runner resolves it, and the real GitHub CLI asks a stub of the Enterprise
-  Server REST API (tests/support/github_api.py, TLS on 127.0.0.1:PORT) for CI's run on the
-  tagged commit; passed, failed, missing, still running and running-then-passing.
+- release.yml's gate: the rendered step (scripts/release_gate.sh) runs under GitHub's bash
+  invocation with its env resolved as the runner resolves it, and the real GitHub CLI asks a
+  stub of the Enterprise Server REST API (tests/support/github_api.py, TLS on 127.0.0.1:PORT)
+  whether the tagged commit is on the default branch and for CI's push run on it there; passed,
+  failed, missing, still running, running-then-passing, a tag that arrives before its commit
+  reaches the default branch, and a side branch whose CI passed (refused).
+- release.yml's jobs: only `publish` may write, and it runs gh alone; `build` runs Poetry with
+  read permissions only, after the gate.
 - release.yml's `gh release create` step makes the release and uploads both built files through
   the same stub; without GH_REPO gh cannot match the remote (gh drops its port) to GH_HOST.
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -48,6 +53,7 @@ TAG = "v1.0.0"
 GATE_STEP = "Wait for CI to pass on the tagged commit"
 PUBLISH_STEP = "Publish the GitHub release"
 CI_RUNS_PATH = f"/api/v3/repos/{REPOSITORY}/actions/workflows/ci.yml/runs"
+COMPARE_PATH = f"/api/v3/repos/{REPOSITORY}/compare/main...{SHA}"
 STEP_TIMEOUT = 120  # seconds; the gate's own limit in these tests is at most one minute
 BUILT_FILES = {"project-1.0.0.tar.gz": b"sdist bytes\n", "project-1.0.0-py3-none-any.whl": b"wheel bytes\n"}
 
@@ -248,14 +254,21 @@ GH_COMMAND = re.compile(r"(?:^|[\s;|&(])gh\s", re.M)
 GH_SELECTION = {"GH_HOST", "GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "GH_REPO"}
 
 
+def runs_text(project: Project, script: str) -> str:
+    """A run: block and the text of every shell script of the tree it runs with bash."""
+    scripts = re.findall(r"\bbash (scripts/[\w.-]+\.sh)\b", script)
+    return "\n".join([script, *(project.read(name) for name in scripts)])
+
+
 def gh_steps(project: Project) -> dict[str, tuple[dict[str, Any], list[str]]]:
-    """Every step that runs gh, by "workflow file: step name", with the ids of its job's steps."""
+    """Every step that runs gh (itself or in a script of the tree), by "workflow file: step
+    name", with the ids of its job's steps."""
     found = {}
     for path in sorted((project / ".github" / "workflows").glob("*.yml")):
         for spec in project.yaml(f".github/workflows/{path.name}")["jobs"].values():
             ids = [step["id"] for step in spec["steps"] if "id" in step]
             for step in spec["steps"]:
-                if GH_COMMAND.search(step.get("run", "")):
+                if GH_COMMAND.search(runs_text(project, step.get("run", ""))):
                     found[f"{path.name}: {step['name']}"] = (step, ids)
     return found
 
@@ -275,8 +288,6 @@ def test_every_gh_step_names_the_host_token_and_repository_gh_reads(rendered: di
     host = OPTION_SETS[name].get("github_host", "github.com")
     answers = answers_for(OPTION_SETS[name])
     expected = {f"release.yml: {GATE_STEP}", f"release.yml: {PUBLISH_STEP}"} if answers["release_workflow"] else set()
-    if answers["template_update_workflow"]:
-        expected.add("template-update.yml: Commit and open the pull request")
     token = new_token()
     steps = gh_steps(rendered[name])
     assert set(steps) == expected
@@ -284,7 +295,12 @@ def test_every_gh_step_names_the_host_token_and_repository_gh_reads(rendered: di
         # The job's token, or the one a step of the job minted: either is `token` here.
         outputs = {"token": token, "app-slug": "acme-bot", "version": "v2.0.0"}
         context = {
-            "github": {"token": token, "repository": REPOSITORY, "server_url": f"https://{host}"},
+            "github": {
+                "token": token,
+                "repository": REPOSITORY,
+                "server_url": f"https://{host}",
+                "event": {"repository": {"default_branch": "main"}},
+            },
             "runner": {"temp": "/home/runner/work/_temp", "os": "Linux"},
             "steps": {step_id: {"outputs": outputs} for step_id in ids},
         }
@@ -307,20 +323,38 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitHubApi]:
 
 
 @pytest.fixture(scope="module")
-def release_job(api: GitHubApi, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """release.yml's job, rendered for an Enterprise Server at the stub's host and port."""
+def release_project(api: GitHubApi, tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A project rendered for an Enterprise Server at the stub's host and port."""
     overrides = {**OPTION_SETS["ghes-port"], "github_host": api.host, "github_org": "acme"}
-    project = render("cookiecutter", tmp_path_factory.mktemp("release"), overrides)
-    document = project.yaml(".github/workflows/release.yml")
+    return render("cookiecutter", tmp_path_factory.mktemp("release"), overrides)
+
+
+@pytest.fixture(scope="module")
+def release_job(release_project: Project) -> dict[str, Any]:
+    """release.yml's jobs' steps in order, and the project they come from."""
+    document = release_project.yaml(".github/workflows/release.yml")
     # Steps have no `shell:` of their own: the workflow's default says how the runner calls them.
     assert document["defaults"]["run"]["shell"] == "bash"
-    return document["jobs"]["release"]
+    steps = [step for job in document["jobs"].values() for step in job["steps"]]
+    return {"steps": steps, "project": release_project}
+
+
+def test_only_the_publish_job_writes_and_it_runs_no_build_tool(release_project: Project) -> None:
+    jobs = release_project.yaml(".github/workflows/release.yml")["jobs"]
+    assert list(jobs) == ["gate", "build", "publish"]
+    assert jobs["build"]["needs"] == "gate" and jobs["publish"]["needs"] == "build"
+    writers = {name for name, job in jobs.items() if "write" in job["permissions"].values()}
+    assert writers == {"publish"} and jobs["publish"]["permissions"] == {"contents": "write"}
+    publish = jobs["publish"]["steps"]
+    assert [step["uses"].split("@")[0] for step in publish if "uses" in step] == ["actions/download-artifact"]
+    assert [step["run"].split()[0] for step in publish if "run" in step] == ["gh"]
+    assert any("poetry build" in step.get("run", "") for step in jobs["build"]["steps"])
 
 
 @pytest.fixture
 def stub(api: GitHubApi) -> GitHubApi:
     """The module's stub with no runs, tags, releases or requests left from another test."""
-    api.ci_sha, api.ci_runs, api.tags = SHA, [None], set()
+    api.ci_sha, api.ci_runs, api.tags, api.ci_branch, api.compare = SHA, [None], set(), "main", ["behind"]
     api.releases.clear()
     api.take_requests()
     return api
@@ -329,6 +363,7 @@ def stub(api: GitHubApi) -> GitHubApi:
 def tag_push(api: GitHubApi) -> dict[str, Any]:
     """The github context of the push of TAG to the stub's host."""
     return {
+        "event": {"repository": {"default_branch": "main"}},
         "event_name": "push",
         "workflow": "Release",
         "ref": f"refs/tags/{TAG}",
@@ -416,9 +451,13 @@ def wait_for_ci(
         "GH_HOST": api.host,
         "GH_ENTERPRISE_TOKEN": api.token,
         "GH_REPO": REPOSITORY,
+        "DEFAULT_BRANCH": "main",
         "WAIT_MINUTES": "30",
         "POLL_SECONDS": "20",
     }
+    # The step runs the tree's script from the checkout.
+    (root / "scripts").mkdir(exist_ok=True)
+    shutil.copy(job["project"] / "scripts" / "release_gate.sh", root / "scripts")
     env = {**runner_env(github, root, root, api), **resolved}
     env.update(WAIT_MINUTES=str(wait_minutes), POLL_SECONDS="0.2")  # the runner's sleep takes fractions
     for name, changed in env_changes.items():
@@ -430,12 +469,19 @@ def wait_for_ci(
     return output, api.take_requests()
 
 
-def assert_asked_for_ci_runs(requests: list[Any], api: GitHubApi, count: int) -> None:
-    """`count` requests, each for CI's push runs on the tagged commit, with the token, at host:port."""
-    assert len(requests) == count, requests
+def assert_asked_for_ci_runs(requests: list[Any], api: GitHubApi, count: int, compares: int | None = None) -> None:
+    """`count` requests for CI's push runs on the tagged commit to main, each after asking whether
+    the commit is on main (`compares` times in all: `count` unless said), with the token, at
+    host:port."""
+    runs = [request for request in requests if request.path == CI_RUNS_PATH]
+    asked = [request for request in requests if request.path != CI_RUNS_PATH]
+    assert len(runs) == count and len(asked) == (count if compares is None else compares), requests
+    for request in runs:
+        assert request.method == "GET"
+        assert request.query == {"head_sha": SHA, "branch": "main", "event": "push", "per_page": "1"}
+    for request in asked:
+        assert (request.method, request.path) == ("GET", COMPARE_PATH)
     for request in requests:
-        assert (request.method, request.path) == ("GET", CI_RUNS_PATH)
-        assert request.query == {"head_sha": SHA, "event": "push", "per_page": "1"}
         assert request.token == api.token
         assert request.host == api.host  # GH_HOST with its port, as given
 
@@ -454,7 +500,7 @@ def test_the_release_goes_on_when_ci_passed_on_the_tagged_commit(
     stub.ci_runs = ["success"]
     output, requests = wait_for_ci(release_job, stub, tmp_path)
     assert output.startswith("exit 0\n"), output
-    assert f"CI passed on {SHA}: https://{stub.host}{RUN_URL}" in output
+    assert f"CI passed on {SHA} on main: https://{stub.host}{RUN_URL}" in output
     assert_asked_for_ci_runs(requests, stub, 1)
     assert_token_left_nowhere(tmp_path, stub.token)
 
@@ -478,7 +524,7 @@ def test_the_release_stops_at_the_limit_when_no_ci_run_exists_for_the_tagged_com
     # for, as the polling test below shows.
     output, requests = wait_for_ci(release_job, stub, tmp_path)
     assert output.startswith("exit 1\n"), output
-    assert f"::error title=No CI run::no CI run for a push of {SHA}: push the commit to main" in output
+    assert f"::error title=No CI run::no CI run for a push of {SHA} to main: push the commit to main" in output
     assert_asked_for_ci_runs(requests, stub, 1)
 
 
@@ -504,6 +550,32 @@ def test_the_release_waits_for_ci_to_start_and_finish_then_goes_on(
     assert waits == ["missing", "queued", "in_progress"]
     assert f"CI passed on {SHA}" in output
     assert_asked_for_ci_runs(requests, stub, 4)
+
+
+def test_the_release_waits_for_a_tag_that_arrives_before_its_commit_reaches_the_default_branch(
+    release_job: dict[str, Any], stub: GitHubApi, tmp_path: Path
+) -> None:
+    stub.compare, stub.ci_runs = ["ahead", "ahead", "behind"], [None, "success"]
+    output, requests = wait_for_ci(release_job, stub, tmp_path, wait_minutes=1)
+    assert output.startswith("exit 0\n"), output
+    waits = re.findall(rf"^CI on {SHA}: (\S+); waiting$", output, re.M)
+    assert waits == ["not-on-main", "not-on-main", "missing"]
+    assert_asked_for_ci_runs(requests, stub, 2, compares=4)
+
+
+def test_a_tag_on_a_side_branch_whose_ci_passed_is_not_released(
+    release_job: dict[str, Any], stub: GitHubApi, tmp_path: Path
+) -> None:
+    """The commit is not in main's history, and CI's passing run was a push to another branch."""
+    stub.compare, stub.ci_runs, stub.ci_branch = ["diverged"], ["success"], "side"
+    output, requests = wait_for_ci(release_job, stub, tmp_path)
+    assert output.startswith("exit 1\n"), output
+    assert f"::error title=Not on main::the tagged commit {SHA} is not on main" in output
+    assert_asked_for_ci_runs(requests, stub, 0, compares=1)
+    # Even were it on main, a run on the side branch is not CI on main.
+    stub.compare = ["behind"]
+    output, requests = wait_for_ci(release_job, stub, tmp_path)
+    assert output.startswith("exit 1\n") and "::error title=No CI run::" in output, output
 
 
 def test_the_release_stops_at_once_when_the_api_refuses_the_token(

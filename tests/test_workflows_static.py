@@ -39,7 +39,7 @@ ALLOWED_SUPPRESSIONS = {
 }
 # Write scopes a job may hold, by workflow file and job; every other scope is read or none.
 WRITE_SCOPES = {
-    ("release.yml", "release"): {"contents"},
+    ("release.yml", "publish"): {"contents"},
 }
 
 PIN = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{40})$")
@@ -47,6 +47,8 @@ PIN_COMMENT = re.compile(r"^  # (?P<version>v\d+\.\d+\.\d+)$")
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)(?P<rest>.*)$")
 LOCAL_ACTION = re.compile(r"^(?:\./|\$/)")
 SETUP_ACTION = re.compile(r"^(?:\./|\$/)\.github/actions/setup-project$")
+# A YAML file of the tree, conditional names (`{% if ... %}release.yml{% endif %}`) included.
+YAML_NAME = re.compile(r"\.ya?ml(\{%.*%\})?$")
 
 
 def tool(name: str) -> str:
@@ -215,7 +217,7 @@ def template_pins() -> dict[str, set[tuple[str, str]]]:
     """The pins written in the template and the repository's own workflows: action -> {(sha, version)}."""
     pins: dict[str, set[tuple[str, str]]] = {}
     for path in [*TEMPLATE.rglob("*"), *(ROOT / ".github").rglob("*")]:
-        if path.is_file() and path.suffix in {".yml", ".yaml"}:
+        if path.is_file() and YAML_NAME.search(path.name):
             for line in path.read_text().splitlines():
                 match = USES_LINE.match(line)
                 if match and (pin := PIN.match(match["ref"])) and (comment := PIN_COMMENT.match(match["rest"])):
@@ -451,6 +453,15 @@ def test_shellcheck_is_clean_on_every_run_script(rendered: dict[str, Project], n
     assert not problems, "\n".join(problems)
 
 
+def test_shellcheck_is_clean_on_the_tree_shell_scripts(rendered: dict[str, Project]) -> None:
+    scripts = sorted({path for project in rendered.values() for path in project.path.glob("scripts/*.sh")})
+    assert any(path.name == "release_gate.sh" for path in scripts)
+    result = subprocess.run(
+        [require_tool("shellcheck"), *map(str, scripts)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_shellcheck_is_clean_on_the_repository_workflows(tmp_path: Path) -> None:
     files = workflows(ROOT)
     assert any(True for path in files for _ in run_scripts(path)), "no run: step in the repository's workflows"
@@ -483,7 +494,7 @@ def test_template_pins_each_action_once() -> None:
     assert all(len(pairs) == 1 for pairs in pins.values()), pins
     # Also the lines no option set renders: every remote uses: in the source is a full pin.
     for path in [*TEMPLATE.rglob("*"), *(ROOT / ".github").rglob("*")]:
-        if path.is_file() and path.suffix in {".yml", ".yaml"}:
+        if path.is_file() and YAML_NAME.search(path.name):
             for number, line in enumerate(path.read_text().splitlines(), 1):
                 if (match := USES_LINE.match(line)) and not LOCAL_ACTION.match(match["ref"]):
                     assert PIN.match(match["ref"]) and PIN_COMMENT.match(match["rest"]), f"{path}:{number}: {line}"

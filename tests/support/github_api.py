@@ -11,10 +11,16 @@ uploads under /api/uploads) for one repository, to one token sent as gh sends it
 (`Authorization: token ...`); a wrong or missing token gets 401 and anything else 404, with
 GitHub's JSON message:
 
-- GET  /api/v3/repos/R/actions/workflows/ci.yml/runs?head_sha=SHA&event=push: CI's push run on
-  `ci_sha`, one state of `ci_runs` per request (the last repeats): None (no run yet), a status
-  ("queued", "in_progress") or a conclusion of a completed run ("success", "failure", ...).
-  Another sha, event or workflow finds no run, as GitHub's filter would.
+- GET  /api/v3/repos/R/actions/workflows/ci.yml/runs?head_sha=SHA&event=push[&branch=B]: CI's
+  push run on `ci_sha` to the branch `ci_branch`, one state of `ci_runs` per request (the last
+  repeats): None (no run yet), a status ("queued", "in_progress") or a conclusion of a
+  completed run ("success", "failure", ...). Another sha, event, branch or workflow finds no
+  run, as GitHub's filter would.
+- GET  /api/v3/repos/R/compare/BASE...HEAD: where HEAD stands against BASE, one of `compare`
+  per request (the last repeats): "behind" or "identical" when HEAD is in BASE's history,
+  "ahead" or "diverged" when it is not.
+- GET /api/v3/users/LOGIN: a user (any login, the id of a bot); POST /repos/R/pulls: a pull
+  request opened, its JSON kept in `pulls`.
 - What gh 2.23's `release create TAG FILES --verify-tag --generate-notes --title T` calls, as
   watched: the GraphQL query for the tag's ref (`tags` holds the tags the repository has), HEAD
   /repos/R/releases/tags/TAG (is there a release already?), POST /repos/R/releases (a draft,
@@ -35,7 +41,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from support.gitserver import TLSServer, make_certificates
 
@@ -126,8 +132,11 @@ class GitHubApi:
         self.ca_bundle = Path()
         self.ci_sha = ""
         self.ci_runs: list[str | None] = [None]
+        self.ci_branch = "main"
+        self.compare: list[str] = ["behind"]
         self.tags: set[str] = set()
         self.releases: dict[int, Release] = {}
+        self.pulls: list[Any] = []  # the JSON of each pull request opened
         self.requests: list[ApiRequest] = []
         self._lock = threading.Lock()
         self._server: _TLSServer | None = None
@@ -153,6 +162,16 @@ class GitHubApi:
         with self._lock:
             if request.method == "GET" and request.path == f"{rest}actions/workflows/ci.yml/runs":
                 return 200, self._ci_runs(request.query)
+            if request.method == "GET" and request.path.startswith(f"{rest}compare/"):
+                status = self.compare[0] if len(self.compare) == 1 else self.compare.pop(0)
+                return 200, {"status": status}
+            if request.method == "GET" and request.path.startswith("/api/v3/users/"):
+                login = unquote(request.path.removeprefix("/api/v3/users/"))
+                return 200, {"login": login, "id": 41898282, "type": "Bot"}
+            if request.method == "POST" and request.path == f"{rest}pulls":
+                self.pulls.append(request.body)
+                number = len(self.pulls)
+                return 201, {"number": number, "html_url": f"https://{self.host}/{self.repository}/pull/{number}"}
             if request.method == "POST" and request.path == "/api/graphql":
                 return self._graphql(request.body)
             if request.method == "POST" and request.path == f"{rest}releases":
@@ -179,7 +198,13 @@ class GitHubApi:
 
     def _ci_runs(self, query: dict[str, str]) -> dict[str, Any]:
         state = self.ci_runs[0] if len(self.ci_runs) == 1 else self.ci_runs.pop(0)
-        if state is None or query.get("head_sha") != self.ci_sha or query.get("event") != "push":
+        branch = query.get("branch", self.ci_branch)
+        if (
+            state is None
+            or query.get("head_sha") != self.ci_sha
+            or query.get("event") != "push"
+            or branch != self.ci_branch
+        ):
             return {"total_count": 0, "workflow_runs": []}
         completed = state not in ("queued", "in_progress", "waiting", "pending")
         run = {
@@ -187,6 +212,7 @@ class GitHubApi:
             "name": "CI",
             "head_sha": self.ci_sha,
             "event": "push",
+            "head_branch": self.ci_branch,
             "status": "completed" if completed else state,
             "conclusion": state if completed else None,
             "html_url": f"https://{self.host}/{self.repository}/actions/runs/4242",
