@@ -47,6 +47,10 @@ COOKIECUTTER_KEYS = {"_template", "_output_dir", "_repo_dir", "_checkout"}
 class InvalidAnswers(FailedHookException):
     """Answers that copier.yml's validators reject; cookiecutter's CLI prints the message alone."""
 
+    def __init__(self, message: str, errors: list[tuple[str, Any, str]]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
 
 class UnsupportedCookiecutter(ImportError):
     """cookiecutter's CLI reports a failing extension import as a one-line error, not a traceback."""
@@ -201,15 +205,28 @@ def message_after_copy(answers: dict[str, Any]) -> str:
     return copier_environment().get_template(MESSAGE_AFTER_COPY).render(context)
 
 
-@pass_context
-def checked(context: Context, answers: dict[str, Any]) -> bool:
-    """True once every validator accepts the answers, after printing the next steps (to stderr,
-    where copier prints them); otherwise stop before writing anything."""
-    errors = answer_errors(dict(answers), context.get("_cookiecutter") or {})
+def prompting_context() -> dict[str, Any]:
+    """What cookiecutter's prompt_for_config is asking from (its `context` argument: the answers
+    as given, before they became text), found on the call stack; empty outside it."""
+    from cookiecutter.prompt import prompt_for_config
+
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code is not prompt_for_config.__code__:
+        frame = frame.f_back
+    return frame.f_locals["context"] if frame is not None else {}
+
+
+def validate_answers(answers: dict[str, Any]) -> str:
+    """Every validator of copier.yml, run by cookiecutter.json's last private variable, after the
+    last question and before cookiecutter writes anything; stop with each bad answer."""
+    given = {
+        key: value for key, value in prompting_context().get("cookiecutter", {}).items() if not key.startswith("_")
+    }
+    errors = answer_errors(dict(answers), given)
     if errors:
-        raise InvalidAnswers(invalid_answers_message(errors, dict(answers)))
+        raise InvalidAnswers(invalid_answers_message(errors, dict(answers)), errors)
     print(message_after_copy(dict(answers)), file=sys.stderr)
-    return True
+    return "passed"
 
 
 def git_output(repository: Path, *arguments: str) -> str:
@@ -319,6 +336,8 @@ class CopierQuestions(Extension):
         environment.bytecode_cache = bytecode_cache()
         environment.join_path = copier_template_name
         environment.filters.update(regex_search=regex_search, regex_replace=regex_replace, to_nice_yaml=to_nice_yaml)
-        environment.globals.update(default_of=default_of, checked=checked, copier_answers=copier_answers)
+        environment.globals.update(
+            default_of=default_of, validate_answers=validate_answers, copier_answers=copier_answers
+        )
         if not _proving:
             prove_answers_stay_data()

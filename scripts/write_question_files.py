@@ -77,6 +77,8 @@ def cookiecutter_json(copier: dict[str, Any]) -> str:
         prompts[name] = re.sub(r"\n(?=\S)", " ", spec["help"]).replace("[", "\\[")
     # The answers file both engines write, so a project takes `copier update` whichever made it.
     data["__answers"] = ".copier-answers.yml"
+    # Rendered after the last question, before cookiecutter writes anything: every validator runs.
+    data["__validate_answers"] = "{{ validate_answers(cookiecutter) }}"
     data["_extensions"] = [EXTENSION]
     data["__prompts__"] = prompts
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -468,7 +468,7 @@ def test_a_bad_answer_stops_both_engines_with_nothing_written(bad: Bad, tmp_path
 
 
 def test_cookiecutter_judges_an_answer_as_given_before_it_became_text(tmp_path: Path) -> None:
-    """checked() reads the answers as given (cookiecutter's `_cookiecutter`), as copier's
+    """The validation reads the answers as given (before cookiecutter's prompt), as copier's
     validators read `_copier_conf.data`: cookiecutter takes a list given for a name as a choice
     and keeps its first item, which alone would pass."""
     with pytest.raises(InvalidAnswers, match=re.escape("\n  project_name = 'a': must be text\n")):
@@ -529,7 +529,7 @@ def test_cookiecutter_prints_copiers_next_steps_for_the_directory_it_writes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     answers = {**answers_for({"project_slug": "billing"}), "_output_dir": str(tmp_path / "out")}
-    assert cookiecutter_questions.checked({"_cookiecutter": {}}, answers) is True
+    assert cookiecutter_questions.validate_answers(answers) == "passed"
     printed = capsys.readouterr()
     assert printed.out == ""
     assert f"make {tmp_path / 'out' / 'billing'} a repository" in printed.err
