@@ -51,6 +51,8 @@ VALIDATION_KEY = "__validate_answers"
 VALIDATION_PASSED = "passed"
 # The command a caller of cookiecutter offers for running it again (tasks.py generate sets it).
 RERUN_COMMAND_VARIABLE = "TEMPLATE_RERUN_COMMAND"
+# The Poetry a caller has where none is on PATH, for the next steps (tasks.py generate sets it).
+POETRY_COMMAND_VARIABLE = "TEMPLATE_POETRY_COMMAND"
 
 
 class InvalidAnswers(FailedHookException):
@@ -369,8 +371,11 @@ def problems_before_generating(context: Context, answers: dict[str, Any]) -> str
 
 
 def next_steps(answers: dict[str, Any]) -> str:
-    """What hooks/post_gen_project.py prints once the files exist: copier.yml's next steps."""
-    return message_after_copy(dict(answers))
+    """What hooks/post_gen_project.py prints once the files exist: copier.yml's next steps, with
+    the Poetry its caller names where none is on PATH (tasks.py generate: the checkout's own)."""
+    message = message_after_copy(dict(answers))
+    poetry = os.environ.get(POETRY_COMMAND_VARIABLE)
+    return message.replace("poetry lock", f"{shlex.quote(poetry)} lock") if poetry else message
 
 
 def git_output(repository: Path, *arguments: str) -> str:
