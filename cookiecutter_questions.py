@@ -24,6 +24,7 @@ Standard library, Jinja and PyYAML only: cookiecutter brings all three.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import os
 import re
@@ -196,8 +197,9 @@ def answer_errors(answers: dict[str, Any], given: dict[str, Any]) -> list[tuple[
 def caller_locals(function: Any) -> dict[str, Any] | None:
     """The arguments of `function` (a cookiecutter or cruft entry point) where it is on the call
     stack: what the person asked for. None where it is not."""
+    code = inspect.unwrap(function).__code__
     frame = sys._getframe(1)
-    while frame is not None and frame.f_code is not function.__code__:
+    while frame is not None and frame.f_code is not code:
         frame = frame.f_back
     return frame.f_locals if frame is not None else None
 
@@ -267,7 +269,7 @@ def cruft_rerun_command(answers: list[tuple[str, Any]]) -> str:
     except ImportError:
         create = None
     call = caller_locals(create) if create is not None else None
-    if call is None:
+    if call is None or "template_git_url" not in call:
         return "cookiecutter --no-input <template> " + " ".join(key_value(name, value) for name, value in answers)
     options = ["cruft", "create"]
     options += ["--checkout", str(call["checkout"])] if call.get("checkout") else []
@@ -330,12 +332,12 @@ def correct_typed_answers(answers: dict[str, Any], prompting: dict[str, Any]) ->
     from rich.markup import escape
 
     derived = derived_from_other_answers(answers)
-    while errors := answer_errors(answers, {}):
+    while errors := [error for error in answer_errors(answers, {}) if error[0] in questions()]:
         name, value, reason = errors[0]
         rich_print(escape(f"  {name} = {value!r}: {reason}"))
         answers[name] = ask_again(name, answers, prompting)
         derived.discard(name)
-        for later in derived:
+        for later in [question for question in questions() if question in derived]:
             answers[later] = default_of(later, answers)
 
 
