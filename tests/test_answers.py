@@ -562,16 +562,7 @@ def test_cookiecutter_names_each_bad_answer_and_the_command_to_rerun(tmp_path: P
     ]
     assert not (tmp_path / "out").exists()
     rerun = shlex.split(lines[7])
-    assert rerun == [
-        "cookiecutter",
-        "--no-input",
-        "--output-dir",
-        str(tmp_path / "out"),
-        str(ROOT),
-        "project_name=Billing",
-        "project_slug=Billing Service",
-        "github_org=acme..corp",
-    ]
+    assert rerun == ["cookiecutter", *command[1:-1]], "the same options and answers, __answers left out"
     corrected = [*rerun[:-2], "project_slug=billing-service", "github_org=acme-corp"]
     fixed = subprocess.run([cookiecutter, *corrected[1:]], capture_output=True, text=True, cwd=tmp_path)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
