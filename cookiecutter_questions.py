@@ -279,7 +279,7 @@ def cruft_rerun_command(answers: list[tuple[str, Any]]) -> str:
 
 
 def invalid_answers_message(
-    errors: list[tuple[str, Any, str]], answers: dict[str, Any], as_given: dict[str, Any] | None
+    errors: list[tuple[str, Any, str]], answers: dict[str, Any], as_given: dict[str, Any] | None, written: bool = False
 ) -> str:
     """Each bad answer with its reason, and the command to run again: the answers the person
     gave, the bad ones last (to correct there); derived defaults left out, so that they follow
@@ -287,7 +287,8 @@ def invalid_answers_message(
     given = given_answers(answers, as_given)
     bad = [name for name, _, _ in errors if name in given] or [name for name, _, _ in errors if name in questions()]
     kept = [(name, answers[name]) for name in given if name not in bad]
-    lines = [f"Cannot generate the project: {len(errors)} answer(s) not valid, nothing written."]
+    done = "cookiecutter removes the project directory it made" if written else "nothing written"
+    lines = [f"Cannot generate the project: {len(errors)} answer(s) not valid, {done}."]
     lines += [f"  {name} = {value!r}: {reason}" for name, value, reason in errors]
     follow = [name for name, _, _ in errors if name not in bad and name in derived_from_other_answers(answers)]
     if follow:
@@ -315,7 +316,7 @@ def ask_again(name: str, answers: dict[str, Any], prompting: dict[str, Any]) -> 
     from cookiecutter import prompt
 
     raw = prompting["context"]["cookiecutter"].get(name)
-    prompts, prefix = prompting.get("prompts"), "  [dim][again][/] "
+    prompts, prefix = prompting.get("prompts"), "  [dim]again:[/] "
     if isinstance(raw, list):
         options = [prompt.render_variable(prompting["env"], option, answers) for option in raw]
         return prompt.read_user_choice(name, options, prompts, prefix)
@@ -369,7 +370,7 @@ def problems_before_generating(context: Context, answers: dict[str, Any]) -> str
     from a replay file reach generation without the questions' check."""
     as_given = context.get("_cookiecutter")
     errors = answer_errors(dict(answers), as_given or {})
-    return invalid_answers_message(errors, dict(answers), None) if errors else ""
+    return invalid_answers_message(errors, dict(answers), None, written=True) if errors else ""
 
 
 def next_steps(answers: dict[str, Any]) -> str:

@@ -12,7 +12,8 @@ would already have made directories), and `--accept-hooks=no` skips hooks altoge
 This hook checks again, for answers that never went through the questions: `cookiecutter
 --replay` of a replay file edited by hand (cookiecutter saves one only after the questions'
 check has passed). Such a run has already made the project directory, which cookiecutter
-removes when this hook fails, but not the directories above a slug holding a `/`.
+removes when this hook fails, but not the directories above a slug holding a `/`; and
+cookiecutter logs the failure of a hook with a traceback.
 
 cookiecutter renders this file with the template's Jinja before running it: the verdict arrives
 here as data, never as code.
