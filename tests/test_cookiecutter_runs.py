@@ -134,17 +134,18 @@ def tasks_generate(checkout: Path, arguments: list[str], home: Path) -> subproce
 
 
 def test_tasks_generate_refuses_a_bad_choice_or_yes_no_with_one_line_reasons(checkout: Path, tmp_path: Path) -> None:
-    """cookiecutter itself raises on these before the template's check runs."""
-    result = tasks_generate(checkout, ["github_org=acme", "git_auth=sshh", "release_workflow=maybe"], tmp_path)
+    """cookiecutter itself raises on these before the template's check runs, and ignores a name
+    that is no question."""
+    arguments = ["github_org=acme", "git_auth=sshh", "release_workflow=maybe", "githuborg=acme"]
+    result = tasks_generate(checkout, arguments, tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr, result.stderr
-    assert result.stdout.splitlines()[:3] == [
-        "Cannot generate the project: 2 answer(s) not valid, nothing written.",
+    assert result.stdout.splitlines()[:4] == [
+        "Cannot generate the project: 3 answer(s) not valid, nothing written.",
         "  git_auth = 'sshh': choose one of token, github-app, ssh, poetry-http-basic",
         "  release_workflow = 'maybe': answer yes or no",
+        "  githuborg = 'acme': is not a question: leave it out (README.md lists them)",
     ]
-    assert rerun_line(result.stdout) == ["python3", "tasks.py", "generate", "github_org=acme", "git_auth=sshh"] + [
-        "release_workflow=maybe"
-    ]
+    assert rerun_line(result.stdout) == ["python3", "tasks.py", "generate", *arguments]
     assert not (checkout / "generated").exists()
 
 
