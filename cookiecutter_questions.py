@@ -242,10 +242,12 @@ def rerun_command(answers: list[tuple[str, Any]]) -> str:
     rerun = os.environ.get(RERUN_COMMAND_VARIABLE)
     if rerun:
         return " ".join([rerun, *(key_value(name, value) for name, value in answers)])
-    from cookiecutter.main import cookiecutter
-
+    try:
+        from cookiecutter.main import cookiecutter
+    except ImportError:
+        return cruft_rerun_command(answers)
     call = caller_locals(cookiecutter)
-    if call is None:
+    if call is None or "template" not in call:
         return cruft_rerun_command(answers)
     options = ["cookiecutter", "--no-input"]
     for option, value in [
