@@ -1,14 +1,17 @@
 """cookiecutter only: ask, derive and check the answers by copier.yml, as copier does.
 
 cookiecutter loads this module as a local Jinja extension (cookiecutter.json, `_extensions`),
-with no trust step and nothing to install. It gives cookiecutter the few things copier has
-built in, so that copier.yml stays the one definition of every question:
+with no trust step and nothing to install; hooks/ renders its functions into the hook scripts.
+It gives cookiecutter the few things copier has built in, so that copier.yml stays the one
+definition of every question:
 
 - `default_of(name, answers)`: a question's derived default, rendered from copier.yml;
-- `checked(answers)`: every validator of copier.yml, run before anything is written (the
-  project directory's name calls it), stopping with each bad answer and how to re-run; once
-  the answers pass, it prints copier.yml's `_message_after_copy` (the next steps) as copier
-  does, so both engines print one text and no hook process is needed;
+- `validate_answers(answers)`: every validator of copier.yml, run by cookiecutter.json's last
+  private variable after the last question and before anything is created (why there:
+  hooks/pre_gen_project.py). A typed answer that fails is asked again; answers given on the
+  command line, through the API or by cruft stop with each reason and the command to run again;
+- `problems_before_generating(answers)` and `next_steps(answers)`: what hooks/pre_gen_project.py
+  and hooks/post_gen_project.py report (the same check again; copier.yml's `_message_after_copy`);
 - answers taken as data: cookiecutter would otherwise render a value given on the command line
   or through the API as a Jinja template (`{{ 7*7 }}` becomes 49);
 - template names under templates/ resolved as copier resolves them.
@@ -21,7 +24,9 @@ Standard library, Jinja and PyYAML only: cookiecutter brings all three.
 from __future__ import annotations
 
 import functools
+import inspect
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -42,10 +47,21 @@ ROOT = Path(__file__).resolve().parent
 TEMPLATES = "templates/"
 # The keys cookiecutter adds to the answers itself.
 COOKIECUTTER_KEYS = {"_template", "_output_dir", "_repo_dir", "_checkout"}
+# cookiecutter.json's last private variable, which runs every validator, and what it holds after.
+VALIDATION_KEY = "__validate_answers"
+VALIDATION_PASSED = "passed"
+# The command a caller of cookiecutter offers for running it again (tasks.py generate sets it).
+RERUN_COMMAND_VARIABLE = "TEMPLATE_RERUN_COMMAND"
+# The Poetry a caller has where none is on PATH, for the next steps (tasks.py generate sets it).
+POETRY_COMMAND_VARIABLE = "TEMPLATE_POETRY_COMMAND"
 
 
 class InvalidAnswers(FailedHookException):
     """Answers that copier.yml's validators reject; cookiecutter's CLI prints the message alone."""
+
+    def __init__(self, message: str, errors: list[tuple[str, Any, str]]) -> None:
+        super().__init__(message)
+        self.errors = errors
 
 
 class UnsupportedCookiecutter(ImportError):
@@ -69,11 +85,12 @@ def copier_questions() -> dict[str, Any]:
     return yaml.load((ROOT / "copier.yml").read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
 
 
-# Names under which copier_environment's loader serves copier.yml's own templates.
-DEFAULT = "copier.yml default of "
-WHEN = "copier.yml when of "
-VALIDATORS = "copier.yml validators"
-MESSAGE_AFTER_COPY = "copier.yml _message_after_copy"
+# Template names under which copier_environment's loader serves copier.yml's own Jinja: a
+# question's default, a question's `when`, every validator in one template, the next steps.
+DEFAULT_TEMPLATE_PREFIX = "copier.yml default of "
+WHEN_TEMPLATE_PREFIX = "copier.yml when of "
+VALIDATORS_TEMPLATE = "copier.yml validators"
+MESSAGE_AFTER_COPY_TEMPLATE = "copier.yml _message_after_copy"
 # Between the validators in their one template: no validator prints it, and no whitespace
 # control can trim it.
 SEPARATOR = "\x00"
@@ -106,14 +123,14 @@ def validator_segments() -> list[tuple[str, str]]:
 def copier_source(name: str) -> str | None:
     """copier.yml's templates, served by name so that Jinja compiles (and caches) each once: every
     validator in one template, and each question's default."""
-    if name == VALIDATORS:
+    if name == VALIDATORS_TEMPLATE:
         return SEPARATOR.join(text for _, text in validator_segments())
-    if name == MESSAGE_AFTER_COPY:
+    if name == MESSAGE_AFTER_COPY_TEMPLATE:
         return str(copier_questions()["_message_after_copy"])
-    if name.startswith(DEFAULT):
-        return str(copier_questions()[name.removeprefix(DEFAULT)]["default"])
-    if name.startswith(WHEN):
-        return str(copier_questions()[name.removeprefix(WHEN)].get("when", True))
+    if name.startswith(DEFAULT_TEMPLATE_PREFIX):
+        return str(copier_questions()[name.removeprefix(DEFAULT_TEMPLATE_PREFIX)]["default"])
+    if name.startswith(WHEN_TEMPLATE_PREFIX):
+        return str(copier_questions()[name.removeprefix(WHEN_TEMPLATE_PREFIX)].get("when", True))
     return None
 
 
@@ -145,14 +162,14 @@ def render(name: str, answers: dict[str, Any], data: dict[str, Any] | None = Non
 
 
 def default_of(name: str, answers: dict[str, Any]) -> str:
-    return render(DEFAULT + name, dict(answers)).strip()
+    return render(DEFAULT_TEMPLATE_PREFIX + name, dict(answers)).strip()
 
 
 def answer_errors(answers: dict[str, Any], given: dict[str, Any]) -> list[tuple[str, Any, str]]:
     """(question, value, reason) for each answer that a validator of copier.yml rejects.
 
-    `given` holds the values as given, before cookiecutter turned them into text (its
-    `_cookiecutter`), which copier's validators read as `_copier_conf.data`.
+    `given` holds the values as given, before cookiecutter turned them into text, which copier's
+    validators read as `_copier_conf.data`.
     """
     asked = questions()
     data = {
@@ -160,56 +177,210 @@ def answer_errors(answers: dict[str, Any], given: dict[str, Any]) -> list[tuple[
         for name, value in given.items()
         if name in asked and "choices" not in asked[name] and value != derived_questions().get(name)
     }
-    reasons = render(VALIDATORS, answers, data).split(SEPARATOR)
+    reasons = render(VALIDATORS_TEMPLATE, answers, data).split(SEPARATOR)
     errors = []
     for (name, _), reason in zip(validator_segments(), reasons, strict=True):
         if reason.strip() and name not in {error[0] for error in errors}:
             errors.append((name, answers.get(name), reason.strip()))
-    expected = json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
+    # The template's own private variables hold what cookiecutter.json says (the check's own
+    # once it has run): one given on the command line or through the API would change the tree.
+    expected = {**cookiecutter_json(), VALIDATION_KEY: VALIDATION_PASSED}
     for name, value in answers.items():
         if name.startswith("_") and name not in COOKIECUTTER_KEYS and name in expected and value != expected[name]:
             errors.append((name, value, "is not a question: leave it out"))
     return errors
 
 
-def replay_file(answers: dict[str, Any]) -> Path:
-    """Where cookiecutter saved these answers before generating (its replay file)."""
-    from cookiecutter.config import get_user_config
-
-    template_name = Path(str(answers.get("_repo_dir", "template"))).resolve().name
-    return Path(get_user_config()["replay_dir"]).expanduser() / f"{template_name}.json"
+# --- how cookiecutter was run, for the command that runs it again ---------------------------
 
 
-def invalid_answers_message(errors: list[tuple[str, Any, str]], answers: dict[str, Any]) -> str:
-    replay = replay_file(answers)
-    template = str(answers.get("_template", "<template>"))
-    lines = [f"Cannot generate the project: {len(errors)} answer(s) not valid, nothing written."]
+def caller_locals(function: Any) -> dict[str, Any] | None:
+    """The arguments of `function` (a cookiecutter or cruft entry point) where it is on the call
+    stack: what the person asked for. None where it is not."""
+    code = inspect.unwrap(function).__code__
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code is not code:
+        frame = frame.f_back
+    return frame.f_locals if frame is not None else None
+
+
+def derived_from_other_answers(answers: dict[str, Any]) -> set[str]:
+    """The questions whose answer is still their default derived from the answers before them
+    (project_slug from project_name, package_name from project_slug, runner_labels from
+    github_host): nobody chose them, so a corrected answer recomputes them."""
+    return {name for name in derived_questions() if name in answers and answers[name] == default_of(name, answers)}
+
+
+def given_answers(answers: dict[str, Any], as_given: dict[str, Any] | None) -> list[str]:
+    """The questions the person answered: `as_given` (what cookiecutter read from the command
+    line, the API or the user's config) differs from cookiecutter.json; without it (typed
+    answers, a replay file), every answer that is not its default."""
+    defaults = cookiecutter_json()
+    if as_given is not None:
+        return [name for name in questions() if name in as_given and as_given[name] != defaults.get(name)]
+    derived = derived_from_other_answers(answers)
+    chosen = []
+    for name in questions():
+        default = defaults.get(name)
+        default = default[0] if isinstance(default, list) else default
+        if name in answers and name not in derived and (name in derived_questions() or answers[name] != default):
+            chosen.append(name)
+    return chosen
+
+
+def key_value(name: str, value: Any) -> str:
+    """An answer as cookiecutter's KEY=VALUE argument, quoted for a POSIX shell."""
+    text = ("yes" if value else "no") if isinstance(value, bool) else str(value)
+    return shlex.quote(f"{name}={text}")
+
+
+def rerun_command(answers: list[tuple[str, Any]]) -> str:
+    """The command that runs cookiecutter (or cruft) again as the person ran it, with these
+    answers: the same template at the same --checkout, and the same options. The answers go as
+    KEY=VALUE (cookiecutter refuses them beside --replay, and its replay file does not keep the
+    checkout)."""
+    rerun = os.environ.get(RERUN_COMMAND_VARIABLE)
+    if rerun:
+        return " ".join([rerun, *(key_value(name, value) for name, value in answers)])
+    try:
+        from cookiecutter.main import cookiecutter
+    except ImportError:
+        return cruft_rerun_command(answers)
+    call = caller_locals(cookiecutter)
+    if call is None or "template" not in call:
+        return cruft_rerun_command(answers)
+    options = ["cookiecutter", "--no-input"]
+    for option, value in [
+        ("--checkout", call.get("checkout")),
+        ("--directory", call.get("directory")),
+        ("--config-file", call.get("config_file")),
+        ("--output-dir", None if call.get("output_dir") in (None, ".") else call["output_dir"]),
+    ]:
+        options += [option, str(value)] if value else []
+    options += ["--default-config"] if call.get("default_config") else []
+    options += ["--overwrite-if-exists"] if call.get("overwrite_if_exists") else []
+    options += ["--accept-hooks", "no"] if call.get("accept_hooks") is False else []
+    command = [*(shlex.quote(option) for option in options), shlex.quote(str(call["template"]))]
+    return " ".join([*command, *(key_value(name, value) for name, value in answers)])
+
+
+def cruft_rerun_command(answers: list[tuple[str, Any]]) -> str:
+    """`cruft create` takes the answers as one JSON object."""
+    try:
+        from cruft._commands.create import create
+    except ImportError:
+        create = None
+    call = caller_locals(create) if create is not None else None
+    if call is None or "template_git_url" not in call:
+        return "cookiecutter --no-input <template> " + " ".join(key_value(name, value) for name, value in answers)
+    options = ["cruft", "create"]
+    options += ["--checkout", str(call["checkout"])] if call.get("checkout") else []
+    options += ["--output-dir", str(call["output_dir"])] if str(call.get("output_dir", ".")) != "." else []
+    options += ["--extra-context", json.dumps(dict(answers), ensure_ascii=False)]
+    return " ".join(shlex.quote(option) for option in [*options, str(call["template_git_url"])])
+
+
+def invalid_answers_message(
+    errors: list[tuple[str, Any, str]], answers: dict[str, Any], as_given: dict[str, Any] | None, written: bool = False
+) -> str:
+    """Each bad answer with its reason, and the command to run again: the answers the person
+    gave, the bad ones last (to correct there); derived defaults left out, so that they follow
+    the corrected answers."""
+    given = given_answers(answers, as_given)
+    bad = [name for name, _, _ in errors if name in given] or [name for name, _, _ in errors if name in questions()]
+    kept = [(name, answers[name]) for name in given if name not in bad]
+    done = "cookiecutter removes the project directory it made" if written else "nothing written"
+    lines = [f"Cannot generate the project: {len(errors)} answer(s) not valid, {done}."]
     lines += [f"  {name} = {value!r}: {reason}" for name, value, reason in errors]
+    follow = [name for name, _, _ in errors if name not in bad and name in derived_from_other_answers(answers)]
+    if follow:
+        lines.append(f"({', '.join(follow)}: derived from the answers before, so it follows their correction.)")
     lines += [
-        f"cookiecutter saved the answers in {replay}",
-        "Correct them there, then run:",
-        f"  cookiecutter --replay-file {shlex.quote(str(replay))} {shlex.quote(template)}",
+        f"Run it again with {', '.join(bad) or 'the answers'} corrected at the end of this command:",
+        "  " + rerun_command([*kept, *((name, answers[name]) for name in bad)]),
     ]
     return "\n".join(lines)
 
 
 def message_after_copy(answers: dict[str, Any]) -> str:
     """copier.yml's `_message_after_copy` rendered as copier renders it: the answers, the tree's
-    `cookiecutter` mapping, and `_copier_conf.dst_path`, here the directory cookiecutter makes."""
+    `cookiecutter` mapping, and `_copier_conf.dst_path`, here the directory cookiecutter made."""
     destination = Path(str(answers.get("_output_dir", "."))) / str(answers.get("project_slug", ""))
     context = {**answers, "cookiecutter": answers, "_copier_conf": {"dst_path": destination}}
-    return copier_environment().get_template(MESSAGE_AFTER_COPY).render(context)
+    return copier_environment().get_template(MESSAGE_AFTER_COPY_TEMPLATE).render(context)
+
+
+# --- the checks cookiecutter runs: after the last question, and in hooks/ ---------------------
+
+
+def ask_again(name: str, answers: dict[str, Any], prompting: dict[str, Any]) -> Any:
+    """The question asked again with cookiecutter's own prompt (its choices, yes/no or text)."""
+    from cookiecutter import prompt
+
+    raw = prompting["context"]["cookiecutter"].get(name)
+    prompts, prefix = prompting.get("prompts"), "  [dim]again:[/] "
+    if isinstance(raw, list):
+        options = [prompt.render_variable(prompting["env"], option, answers) for option in raw]
+        return prompt.read_user_choice(name, options, prompts, prefix)
+    if isinstance(raw, bool):
+        return prompt.read_user_yes_no(name, answers[name], prompts, prefix)
+    default = default_of(name, answers) if name in derived_questions() else answers[name]
+    return prompt.read_user_variable(name, default, prompts, prefix)
+
+
+def correct_typed_answers(answers: dict[str, Any], prompting: dict[str, Any]) -> None:
+    """Ask each rejected answer again, with its reason, until copier.yml's validators accept all,
+    as copier does; a derived default nobody chose follows the corrected answers before it."""
+    from rich import print as rich_print
+    from rich.markup import escape
+
+    derived = derived_from_other_answers(answers)
+    while errors := [error for error in answer_errors(answers, {}) if error[0] in questions()]:
+        name, value, reason = errors[0]
+        rich_print(escape(f"  {name} = {value!r}: {reason}"))
+        answers[name] = ask_again(name, answers, prompting)
+        derived.discard(name)
+        for later in [question for question in questions() if question in derived]:
+            answers[later] = default_of(later, answers)
+
+
+def validate_answers(answers: dict[str, Any]) -> str:
+    """Every validator of copier.yml, run from cookiecutter.json's last private variable: after the
+    last question, before cookiecutter creates anything. Typed answers that fail are asked again;
+    answers given on the command line, through the API or by cruft stop generation, each bad one
+    with its reason and the command to run again."""
+    from cookiecutter.prompt import prompt_for_config
+
+    prompting = caller_locals(prompt_for_config) or {}
+    context = prompting.get("context", {}).get("cookiecutter", {})
+    as_given = {name: value for name, value in context.items() if not name.startswith("_")}
+    typed = bool(prompting) and not prompting.get("no_input")
+    if typed:
+        correct_typed_answers(answers, prompting)
+    # cookiecutter takes a mapping after every other variable: judged here as it will be taken.
+    judged = {**{name: as_given[name] for name in questions() if name in as_given and name not in answers}, **answers}
+    errors = answer_errors(judged, as_given)
+    if errors:
+        raise InvalidAnswers(invalid_answers_message(errors, judged, None if typed else as_given), errors)
+    return VALIDATION_PASSED
 
 
 @pass_context
-def checked(context: Context, answers: dict[str, Any]) -> bool:
-    """True once every validator accepts the answers, after printing the next steps (to stderr,
-    where copier prints them); otherwise stop before writing anything."""
-    errors = answer_errors(dict(answers), context.get("_cookiecutter") or {})
-    if errors:
-        raise InvalidAnswers(invalid_answers_message(errors, dict(answers)))
-    print(message_after_copy(dict(answers)), file=sys.stderr)
-    return True
+def problems_before_generating(context: Context, answers: dict[str, Any]) -> str:
+    """What hooks/pre_gen_project.py reports: "" when copier.yml's validators accept the answers
+    cookiecutter is about to render, else each bad one and the command to run again. Answers
+    from a replay file reach generation without the questions' check."""
+    as_given = context.get("_cookiecutter")
+    errors = answer_errors(dict(answers), as_given or {})
+    return invalid_answers_message(errors, dict(answers), None, written=True) if errors else ""
+
+
+def next_steps(answers: dict[str, Any]) -> str:
+    """What hooks/post_gen_project.py prints once the files exist: copier.yml's next steps, with
+    the Poetry its caller names where none is on PATH (tasks.py generate: the checkout's own)."""
+    message = message_after_copy(dict(answers))
+    poetry = os.environ.get(POETRY_COMMAND_VARIABLE)
+    return message.replace("poetry lock", f"{shlex.quote(poetry)} lock") if poetry else message
 
 
 def git_output(repository: Path, *arguments: str) -> str:
@@ -238,7 +409,11 @@ def copier_answers(context: Context, answers: dict[str, Any]) -> dict[str, Any]:
     """What copier records in .copier-answers.yml, for a project cookiecutter generates, so that
     `copier update` and Renovate's copier manager serve it too: every asked question copier would
     have asked (its `when` holds), and where the template came from."""
-    asked = [name for name in questions() if render(WHEN + name, dict(answers)).strip().lower() in ("true", "yes")]
+    asked = [
+        name
+        for name in questions()
+        if render(WHEN_TEMPLATE_PREFIX + name, dict(answers)).strip().lower() in ("true", "yes")
+    ]
     recorded = {name: answers[name] for name in asked if name in answers}
     return {**template_source(ROOT), **recorded}
 
@@ -248,7 +423,7 @@ def to_nice_yaml(value: Any, indent: int = 4) -> str:
     return yaml.dump(value, indent=indent, allow_unicode=True, default_flow_style=False)
 
 
-def copier_template_name(template: str, parent: str | None) -> str:
+def cookiecutter_loader_path(template: str, parent: str | None) -> str:
     """copier finds 'templates/x.jinja' from the template root; cookiecutter's loader looks in
     the project directory and in templates/, where the same file is 'x.jinja'."""
     return template.removeprefix(TEMPLATES)
@@ -258,16 +433,25 @@ def copier_template_name(template: str, parent: str | None) -> str:
 
 
 @functools.cache
-def derived_questions() -> dict[str, str]:
-    """Question -> its derived default in cookiecutter.json: the only answer-side strings
-    cookiecutter may render."""
-    context = json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
-    return {name: value for name, value in context.items() if isinstance(value, str) and "{{" in value}
+def cookiecutter_json() -> dict[str, Any]:
+    return json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
 
 
 @functools.cache
-def derived_defaults() -> frozenset[str]:
-    return frozenset(derived_questions().values())
+def template_strings() -> frozenset[str]:
+    """cookiecutter.json's Jinja (derived defaults, the validation): the only strings of the
+    context that cookiecutter may render."""
+    return frozenset(value for value in cookiecutter_json().values() if isinstance(value, str) and "{{" in value)
+
+
+@functools.cache
+def derived_questions() -> dict[str, str]:
+    """Question -> its derived default in cookiecutter.json."""
+    return {
+        name: value
+        for name, value in cookiecutter_json().items()
+        if name in questions() and isinstance(value, str) and value in template_strings()
+    }
 
 
 def keep_answers_as_data(environment: Any) -> None:
@@ -280,7 +464,7 @@ def keep_answers_as_data(environment: Any) -> None:
 
     def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
         caller = sys._getframe(1).f_globals.get("__name__")
-        if caller == "cookiecutter.prompt" and source not in derived_defaults():
+        if caller == "cookiecutter.prompt" and source not in template_strings():
             literal[:] = literal or [environment.compile("{{ literal }}")]
             return environment.template_class.from_code(environment, literal[0], {"literal": source})
         return compile_source(source, globals, template_class)
@@ -317,8 +501,14 @@ class CopierQuestions(Extension):
         super().__init__(environment)
         keep_answers_as_data(environment)
         environment.bytecode_cache = bytecode_cache()
-        environment.join_path = copier_template_name
+        environment.join_path = cookiecutter_loader_path
         environment.filters.update(regex_search=regex_search, regex_replace=regex_replace, to_nice_yaml=to_nice_yaml)
-        environment.globals.update(default_of=default_of, checked=checked, copier_answers=copier_answers)
+        environment.globals.update(
+            default_of=default_of,
+            validate_answers=validate_answers,
+            problems_before_generating=problems_before_generating,
+            next_steps=next_steps,
+            copier_answers=copier_answers,
+        )
         if not _proving:
             prove_answers_stay_data()

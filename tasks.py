@@ -16,7 +16,10 @@ demo, generate, test and bench first make .venv with the pinned tools of require
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -93,9 +96,9 @@ def ensure_test_clients() -> None:
     print(f"Test clients installed in {time.monotonic() - start:.0f} s.", flush=True)
 
 
-def run(*command: str) -> int:
-    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    return subprocess.run(command, cwd=ROOT, env=env).returncode
+def run(*command: str, env: dict[str, str] | None = None) -> int:
+    environment = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {}))
+    return subprocess.run(command, cwd=ROOT, env=environment).returncode
 
 
 def newest_project(output: Path) -> Path | None:
@@ -104,12 +107,58 @@ def newest_project(output: Path) -> Path | None:
     return answers[-1].parent if answers else None
 
 
+# cookiecutter's words for yes and no (cookiecutter.prompt.YesNoPrompt).
+YES_NO = {"1", "true", "t", "yes", "y", "on", "0", "false", "f", "no", "n", "off"}
+
+
+def refused_answers(arguments: list[str]) -> dict[str, str]:
+    """The reason for each KEY=VALUE answer (by its argument) that cookiecutter itself would stop
+    at with a traceback, before the template's own check runs: a choice it does not offer, a
+    yes/no it cannot read; and a name that is no question, which it would silently ignore."""
+    context = json.loads((ROOT / "cookiecutter.json").read_text(encoding="utf-8"))
+    refused = {}
+    for argument in arguments:
+        name, _, value = argument.partition("=")
+        default = context.get(name)
+        if name.startswith("_") or name not in context:
+            refused[argument] = "is not a question: leave it out (README.md lists them)"
+        elif isinstance(default, list) and value not in default:
+            refused[argument] = "choose one of " + ", ".join(default)
+        elif isinstance(default, bool) and value.strip().lower() not in YES_NO:
+            refused[argument] = "answer yes or no"
+    return refused
+
+
 def generate(rest: list[str]) -> int:
     """cookiecutter with the default answers (or KEY=VALUE ones); it prints the next steps."""
+    rerun = f"python3 {shlex.quote(sys.argv[0])} generate"
+    refused = refused_answers([argument for argument in rest if "=" in argument])
+    if refused:
+        print(f"Cannot generate the project: {len(refused)} answer(s) not valid, nothing written.")
+        for argument, reason in refused.items():
+            name, _, value = argument.partition("=")
+            print(f"  {name} = {value!r}: {reason}")
+        names = ", ".join(argument.partition("=")[0] for argument in refused)
+        print(f"Run it again with {names} corrected at the end of this command:")
+        kept = [argument for argument in rest if argument not in refused]
+        print("  " + " ".join([rerun, *map(shlex.quote, kept + list(refused))]))
+        return 1
     ensure_venv(VENV, tool_requirements())
     output = ROOT / "generated"
+    # The template prints this command to run again after bad answers, and in its next steps
+    # this checkout's Poetry when none is on PATH (cookiecutter_questions.py reads both).
+    env = {"TEMPLATE_RERUN_COMMAND": rerun}
+    if not shutil.which("poetry"):
+        env["TEMPLATE_POETRY_COMMAND"] = str(BIN / "poetry")
     status = run(
-        str(BIN / "cookiecutter"), "--no-input", "--overwrite-if-exists", "--output-dir", str(output), str(ROOT), *rest
+        str(BIN / "cookiecutter"),
+        "--no-input",
+        "--overwrite-if-exists",
+        "--output-dir",
+        str(output),
+        str(ROOT),
+        *rest,
+        env=env,
     )
     project = newest_project(output)
     if status != 0 or project is None:

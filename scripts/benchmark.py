@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STOCK_COPIER = ROOT / ".venv-stock-copier" / "bin" / "copier"
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-TREE_NAME = "{{ cookiecutter.project_slug if checked(cookiecutter) }}"
+TREE_NAME = "{{cookiecutter.project_slug}}"
 
 Row = tuple[str, list[float], str]
 

@@ -160,12 +160,6 @@ EQUIVALENT: dict[str, str] = {
         "zip(strict=...): both sides come from validator_segments, always of one length"
     ),
     "cookiecutter_questions.py answer_errors: 0 -> -1": "at most one choice has a given value, so [0] is [-1]",
-    'cookiecutter_questions.py replay_file: string "template" -> XX': (
-        "a default for _repo_dir, which cookiecutter always puts in the answers checked() is given"
-    ),
-    'cookiecutter_questions.py invalid_answers_message: string "<template>" -> XX': (
-        "a default for _template, which cookiecutter always puts in the answers checked() is given"
-    ),
     'cookiecutter_questions.py message_after_copy: string "." -> XX': (
         "a default for _output_dir, which cookiecutter always gives"
     ),

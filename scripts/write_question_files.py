@@ -27,6 +27,8 @@ COPIER_YML = ROOT / "copier.yml"
 BLOCK = re.compile(r"(?ms)^(# \[generated\].*?\n)(cookiecutter:.*?)(^# \[end generated\]\n)")
 # cookiecutter's module for this template; cookiecutter.json names it in _extensions.
 EXTENSION = "cookiecutter_questions.CopierQuestions"
+# Its private variable that runs copier.yml's validators (hooks/pre_gen_project.py says why there).
+VALIDATION_KEY = "__validate_answers"
 
 # Soft keywords and modules of supported Pythons that the running one may lack (3.12 added the
 # `type` soft keyword; 3.14 added annotationlib and compression; 3.12 and 3.13 removed the
@@ -77,6 +79,8 @@ def cookiecutter_json(copier: dict[str, Any]) -> str:
         prompts[name] = re.sub(r"\n(?=\S)", " ", spec["help"]).replace("[", "\\[")
     # The answers file both engines write, so a project takes `copier update` whichever made it.
     data["__answers"] = ".copier-answers.yml"
+    # Rendered after the last question, before cookiecutter creates anything.
+    data[VALIDATION_KEY] = "{{ validate_answers(cookiecutter) }}"
     data["_extensions"] = [EXTENSION]
     data["__prompts__"] = prompts
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

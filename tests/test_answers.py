@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import keyword
 import re
+import shlex
 import subprocess
 import sys
 import unicodedata
@@ -468,7 +469,7 @@ def test_a_bad_answer_stops_both_engines_with_nothing_written(bad: Bad, tmp_path
 
 
 def test_cookiecutter_judges_an_answer_as_given_before_it_became_text(tmp_path: Path) -> None:
-    """checked() reads the answers as given (cookiecutter's `_cookiecutter`), as copier's
+    """The validation reads the answers as given (before cookiecutter's prompt), as copier's
     validators read `_copier_conf.data`: cookiecutter takes a list given for a name as a choice
     and keeps its first item, which alone would pass."""
     with pytest.raises(InvalidAnswers, match=re.escape("\n  project_name = 'a': must be text\n")):
@@ -525,26 +526,24 @@ def test_cookiecutter_records_where_the_template_came_from_as_copier_does(
     assert source(checkout) == {"_src_path": str(checkout)}
 
 
-def test_cookiecutter_prints_copiers_next_steps_for_the_directory_it_writes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cookiecutter_renders_copiers_next_steps_for_the_directory_it_writes(tmp_path: Path) -> None:
     answers = {**answers_for({"project_slug": "billing"}), "_output_dir": str(tmp_path / "out")}
-    assert cookiecutter_questions.checked({"_cookiecutter": {}}, answers) is True
-    printed = capsys.readouterr()
-    assert printed.out == ""
-    assert f"make {tmp_path / 'out' / 'billing'} a repository" in printed.err
-    assert printed.err == cookiecutter_questions.message_after_copy(answers) + "\n"
+    printed = cookiecutter_questions.next_steps(answers)
+    assert f"make {tmp_path / 'out' / 'billing'} a repository" in printed
+    assert printed == cookiecutter_questions.message_after_copy(answers)
 
 
 def test_cookiecutter_names_each_bad_answer_and_the_command_to_rerun(tmp_path: Path) -> None:
-    """The CLI prints no traceback; the answers wait in cookiecutter's replay file, which runs
-    again with one command once corrected."""
+    """No traceback; the command shown carries the answers given, the bad ones last, and runs
+    once they are corrected there, with the derived package_name following the corrected slug."""
+    cookiecutter = str(Path(sys.executable).parent / "cookiecutter")
     command = [
-        str(Path(sys.executable).parent / "cookiecutter"),
+        cookiecutter,
         "--no-input",
         "--output-dir",
         str(tmp_path / "out"),
         str(ROOT),
+        "project_name=Billing",
         "project_slug=Billing Service",
         "github_org=acme..corp",
         "__answers=x",
@@ -552,32 +551,24 @@ def test_cookiecutter_names_each_bad_answer_and_the_command_to_rerun(tmp_path: P
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:5] == [
+    assert lines[:7] == [
         "Cannot generate the project: 4 answer(s) not valid, nothing written.",
         "  project_slug = 'Billing Service': has a space: use - between words",
         "  package_name = 'Billing Service': must start with a-z or _",
         "  github_org = 'acme..corp': use only letters, digits and -",
         "  __answers = 'x': is not a question: leave it out",
+        "(package_name: derived from the answers before, so it follows their correction.)",
+        "Run it again with project_slug, github_org corrected at the end of this command:",
     ]
     assert not (tmp_path / "out").exists()
-    replay = Path(lines[5].removeprefix("cookiecutter saved the answers in "))
-    assert lines[6] == "Correct them there, then run:"
-    rerun = lines[7].strip().split(" ")
-    assert rerun == ["cookiecutter", "--replay-file", str(replay), str(ROOT)]
-
-    answers = __import__("json").loads(replay.read_text())
-    answers["cookiecutter"].update(
-        project_slug="billing-service",
-        package_name="billing_service",
-        github_org="acme-corp",
-        __answers=".copier-answers.yml",
-    )
-    replay.write_text(__import__("json").dumps(answers))
-    fixed = subprocess.run(
-        [command[0], *rerun[1:3], "--output-dir", str(tmp_path / "out"), *rerun[3:]],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    rerun = shlex.split(lines[7])
+    assert rerun == ["cookiecutter", *command[1:-1]], "the same options and answers, __answers left out"
+    corrected = [*rerun[:-2], "project_slug=billing-service", "github_org=acme-corp"]
+    fixed = subprocess.run([cookiecutter, *corrected[1:]], capture_output=True, text=True, cwd=tmp_path)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    assert (tmp_path / "out" / "billing-service" / "pyproject.toml").is_file()
+    answers = yaml.safe_load((tmp_path / "out" / "billing-service" / ".copier-answers.yml").read_text())
+    assert (answers["project_name"], answers["package_name"], answers["github_org"]) == (
+        "Billing",
+        "billing_service",
+        "acme-corp",
+    )

@@ -2,8 +2,7 @@
 
 cookiecutter and stock copier run through their command lines, as people run them. The text is
 defined once (copier.yml's `_message_after_copy`, from templates/next_steps.jinja): copier prints
-it itself; cookiecutter prints it from the project directory's name (cookiecutter_questions.py),
-in its own process, since the template has no hooks.
+it itself; cookiecutter's hooks/post_gen_project.py prints it once the files exist.
 """
 
 from __future__ import annotations
@@ -62,12 +61,29 @@ def copier_cli(overrides: dict[str, Any], destination: Path) -> subprocess.Compl
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
-def test_no_hook_or_task_runs_beside_the_engines() -> None:
-    """cookiecutter prints the message from within its own render, copier from its settings."""
-    assert not (ROOT / "hooks").exists()
+def test_copier_runs_no_hook_or_task_and_cookiecutter_prints_the_message_from_its_hook() -> None:
+    """Stock copier renders only the project tree (`_subdirectory`), so it never sees hooks/."""
     settings = yaml.safe_load((ROOT / "copier.yml").read_text())
     assert not {"_tasks", "_jinja_extensions", "_migrations"} & set(settings)
     assert "next_steps.jinja" in settings["_message_after_copy"]
+    assert not (
+        ROOT / settings["_subdirectory"].removeprefix("{% raw %}").removesuffix("{% endraw %}") / "hooks"
+    ).exists()
+    assert "next_steps(cookiecutter)" in (ROOT / "hooks" / "post_gen_project.py").read_text()
+
+
+def test_cookiecutter_prints_the_next_steps_once_the_files_exist(tmp_path: Path) -> None:
+    """The directory is listed the moment the message's first line arrives."""
+    command = [str(BIN / "cookiecutter"), "--no-input", "-o", str(tmp_path / "out"), str(ROOT)]
+    with subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True) as process:
+        assert process.stderr is not None
+        listing = None
+        for line in process.stderr:
+            if line.startswith("Next steps:"):
+                listing = sorted(path.name for path in (tmp_path / "out" / "example-service").glob("*"))
+        assert process.wait(timeout=120) == 0
+    assert listing is not None, "no next steps printed"
+    assert {"README.md", "pyproject.toml", "src", "tests"} <= set(listing), listing
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -73,6 +73,7 @@ def answers_for(overrides: dict[str, Any]) -> dict[str, Any]:
     from cookiecutter.prompt import prompt_for_config
 
     context = generate_context(context_file=str(ROOT / "cookiecutter.json"), extra_context=overrides)
+    del context["cookiecutter"]["__validate_answers"]  # derived, not judged
     answers = prompt_for_config(context, no_input=True)
     return {name: value for name, value in answers.items() if not name.startswith("_")}
 
@@ -80,9 +81,10 @@ def answers_for(overrides: dict[str, Any]) -> dict[str, Any]:
 def cookiecutter_verdict(given: dict[str, Any]) -> tuple[str, str] | None:
     """(question, reason) of the first answer cookiecutter rejects among `given`, or None.
 
-    Runs cookiecutter's own context and prompt code in-process, then the template's validation,
-    as `checked()` does before anything is written. A rejection by cookiecutter itself (a value
-    outside a choice list, a yes/no it cannot read) comes back as ("cookiecutter", message).
+    Runs cookiecutter's own context and prompt code in-process, which ends with the template's
+    validation (cookiecutter.json's `__validate_answers`), before anything is written. A
+    rejection by cookiecutter itself (a value outside a choice list, a yes/no it cannot read)
+    comes back as ("cookiecutter", message).
     """
     from cookiecutter.generate import generate_context
     from cookiecutter.prompt import prompt_for_config
@@ -93,10 +95,11 @@ def cookiecutter_verdict(given: dict[str, Any]) -> tuple[str, str] | None:
         context = generate_context(context_file=str(ROOT / "cookiecutter.json"), extra_context=given)
     except ValueError as error:
         return ("cookiecutter", str(error))
-    as_given = {key: item for key, item in context["cookiecutter"].items() if not key.startswith("_")}
-    answers = prompt_for_config(context, no_input=True)
-    errors = cookiecutter_questions.answer_errors(answers, as_given)
-    return (errors[0][0], errors[0][2]) if errors else None
+    try:
+        prompt_for_config(context, no_input=True)
+    except cookiecutter_questions.InvalidAnswers as invalid:
+        return (invalid.errors[0][0], invalid.errors[0][2])
+    return None
 
 
 _copier_template: Path | None = None

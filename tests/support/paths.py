@@ -7,8 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # The one project tree both engines render; its name is cookiecutter's template for the project
-# directory, which runs every validator before anything is written.
-TREE = ROOT / "{{ cookiecutter.project_slug if checked(cookiecutter) }}"
+# directory.
+TREE = ROOT / "{{cookiecutter.project_slug}}"
 
 # The cookiecutter extension is a module at the template root, as cookiecutter imports it.
 if str(ROOT) not in sys.path:
