@@ -1,7 +1,7 @@
 """Write what follows from copier.yml's questions, so each is defined once.
 
-    python3 scripts/write_question_files.py          rewrite the files
-    python3 scripts/write_question_files.py --check  fail when any is stale (the tests run this)
+    python3 maintainer/write_question_files.py          rewrite the files
+    python3 maintainer/write_question_files.py --check  fail when any is stale (the tests run this)
 
 - cookiecutter.json: the same questions, defaults and help for cookiecutter; derived defaults
   and every validator are read from copier.yml at run time (cookiecutter_questions.py).
@@ -136,7 +136,7 @@ def tables_jinja(copier: dict[str, Any]) -> str:
     modules = sorted(set(sys.stdlib_module_names) | OTHER_STDLIB_MODULES)
     pythons = choice_values(copier["python_version"])
     lines = [
-        "{#- Written by scripts/write_question_files.py from Python's own tables"
+        "{#- Written by maintainer/write_question_files.py from Python's own tables"
         f" (Unicode {unicodedata.unidata_version}): do not edit. -#}}",
         "{%- set KEYWORD_RE = " + jinja_string(whole_word(keywords)) + " -%}",
         "{%- set STDLIB_RE = " + jinja_string(whole_word(modules)) + " -%}",
@@ -180,7 +180,7 @@ def main(argv: list[str]) -> int:
         else:
             path.write_text(content, encoding="utf-8")
     if stale:
-        print(f"stale: {', '.join(stale)}; run python3 scripts/write_question_files.py", file=sys.stderr)
+        print(f"stale: {', '.join(stale)}; run python3 maintainer/write_question_files.py", file=sys.stderr)
         return 1
     return 0
 

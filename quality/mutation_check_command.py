@@ -1,6 +1,6 @@
 """Mutation testing of the generated project's check command, by hand (neither CI nor the tests run it).
 
-    .venv/bin/python scripts/mutation_check_command.py [WORKDIR]
+    .venv/bin/python quality/mutation_check_command.py [WORKDIR]
 
 Renders scripts/check_private_deps.py, puts tests/test_check_command.py and the test git server
 beside it, and runs mutmut 3.8 there from a virtualenv of its own (WORKDIR/.venv-mutmut, which
@@ -65,10 +65,10 @@ def prepare(workdir: Path) -> Path:
         tests = workdir / "tests"
         (tests / "support").mkdir(parents=True)
         shutil.copy(ROOT / "tests" / "test_check_command.py", tests)
-        # The test git server, imported from the support package instead of scripts/.
-        shutil.copy(ROOT / "scripts" / "local_git_server.py", tests / "support")
+        # The test git server, imported from the support package instead of demo/.
+        shutil.copy(ROOT / "demo" / "local_git_server.py", tests / "support")
         fixture = (ROOT / "tests" / "support" / "gitserver.py").read_text()
-        fixture = fixture.replace("from scripts.local_git_server import", "from support.local_git_server import")
+        fixture = fixture.replace("from demo.local_git_server import", "from support.local_git_server import")
         (tests / "support" / "gitserver.py").write_text(fixture)
         (tests / "support" / "__init__.py").write_text(SUPPORT)
         (tests / "conftest.py").write_text(CONFTEST)

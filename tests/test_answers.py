@@ -8,7 +8,7 @@ per question also goes through real renders of both engines, which must leave no
 The values derived from the answers (slugs, dependency URLs and ref keys, Poetry's repository
 names), the answers kept as data, and the answers each engine records are checked here too.
 
-These are the fast tests that scripts/mutate_rules.py runs against each mutant of the rules
+These are the fast tests that quality/mutate_rules.py runs against each mutant of the rules
 (docs/maintaining.md): keep the file under a minute.
 """
 
@@ -79,7 +79,7 @@ def python_slug(name: str) -> str:
 
 def test_question_files_are_written_from_copier_yml() -> None:
     result = subprocess.run(
-        [sys.executable, "scripts/write_question_files.py", "--check"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "maintainer/write_question_files.py", "--check"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
 
@@ -199,7 +199,7 @@ def test_derived_names_follow_pythons_unicode_folding_in_both_engines(name: str)
         assert answers["package_name"] == expected.replace("-", "_")
 
 
-# Characters that must not reach a name (scripts/write_question_files.py, NON_PRINTING).
+# Characters that must not reach a name (maintainer/write_question_files.py, NON_PRINTING).
 NON_PRINTING_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"}
 
 

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from support import ROOT
 
-# A demo token's shape (scripts/local_git_server.py's new_token): what must not be on disk.
+# A demo token's shape (demo/local_git_server.py's new_token): what must not be on disk.
 TOKEN_SHAPE = re.compile(rb"ghp_[A-Za-z0-9]{36}")
 
 

@@ -26,9 +26,9 @@ First version.
 def template_copy(tmp_path: Path, changelog: str = CHANGELOG) -> tuple[Path, dict[str, str]]:
     env = tool_env(tmp_path / "home")
     copy = tmp_path / "template"
-    (copy / "scripts").mkdir(parents=True)
+    (copy / "maintainer").mkdir(parents=True)
     shutil.copy(ROOT / "tasks.py", copy)
-    shutil.copy(ROOT / "scripts" / "release_template.py", copy / "scripts")
+    shutil.copy(ROOT / "maintainer" / "release_template.py", copy / "maintainer")
     (copy / "CHANGELOG.md").write_text(changelog)
     run(["git", "init", "-q", "-b", "main"], copy, env)
     run(["git", "add", "-A"], copy, env)
@@ -79,6 +79,6 @@ def test_release_refuses_with_the_reason(
 
 
 def test_the_template_changelog_has_an_unreleased_section_to_release() -> None:
-    from scripts.release_template import unreleased_notes  # noqa: PLC0415
+    from maintainer.release_template import unreleased_notes  # noqa: PLC0415
 
     assert unreleased_notes((ROOT / "CHANGELOG.md").read_text())

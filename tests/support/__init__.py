@@ -4,8 +4,8 @@ the named option sets, the one table of bad answers, and the tools the tests run
 Tests import from here (`from support import render, OPTION_SETS`), never from conftest.
 """
 
-# The demo reads the index the same way: scripts/ is what people run, and the tests prove it.
-from scripts.package_index import package_index_url
+# The demo reads the index the same way: demo/ is what people run, and the tests prove it.
+from demo.package_index import package_index_url
 from support.engines import answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
 from support.option_sets import OPTION_SETS
 from support.paths import ROOT, TREE
