@@ -25,21 +25,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 MUTMUT = "mutmut==3.8.*"
-# The tests import `render` from the template's support package; in the mutation directory it
+# The tests bake through the template's `bake_session` fixture; in the mutation directory it
 # hands them the copy mutmut mutates (the working directory's, which is mutmut's mutants/).
-SUPPORT = '''"""render() for the mutation run: the project's check script is the one mutmut mutates."""
+SUPPORT = '''"""Bake for the mutation run: the project's check script is the one mutmut mutates."""
 
 from pathlib import Path
 from types import SimpleNamespace
 
 
-def render(engine: str, dest: Path, overrides: dict) -> SimpleNamespace:
-    scripts = Path(dest) / "project" / "scripts"
-    scripts.mkdir(parents=True)
-    (scripts / "check_private_deps.py").symlink_to(Path.cwd() / "check_private_deps.py")
-    return SimpleNamespace(path=Path(dest) / "project")
+class Bake:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __call__(self, answers: dict | None = None) -> SimpleNamespace:
+        scripts = self.root / "project" / "scripts"
+        if not scripts.exists():
+            scripts.mkdir(parents=True)
+            (scripts / "check_private_deps.py").symlink_to(Path.cwd() / "check_private_deps.py")
+        return SimpleNamespace(path=self.root / "project")
 '''
-CONFTEST = """from support.gitserver import git_server  # noqa: F401
+CONFTEST = """import pytest
+from support import Bake
+from support.gitserver import git_server  # noqa: F401
+
+
+@pytest.fixture(scope="session")
+def bake_session(tmp_path_factory):
+    return Bake(tmp_path_factory.mktemp("check"))
 
 
 def pytest_collection_modifyitems(items):

@@ -1,5 +1,6 @@
-"""Session fixtures: the user's cookiecutter settings kept out, the named option sets rendered
-once, and the private git server. Helpers live in tests/support, not here."""
+"""Fixtures: pytest-cookies' `cookies` as `bake` (it returns the Project it made), the user's
+cookiecutter settings kept out, the named option sets rendered once, and the private git server.
+Helpers live in tests/support, not here."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import OPTION_SETS, Project, render, require_tool
+from pytest_cookies.plugin import Cookies
+from support import OPTION_SETS, Bake, Project, require_tool
 from support.gitserver import GitServer, SshGitServer, git_server  # noqa: F401  (git_server: a session fixture)
 
 
@@ -30,11 +32,22 @@ def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
         os.environ["COOKIECUTTER_CONFIG"] = previous
 
 
+@pytest.fixture
+def bake(cookies: Cookies, tmp_path: Path) -> Bake:
+    """`bake(answers)`: cookies.bake() with these answers, as the Project it made."""
+    return Bake(cookies, tmp_path / "cookies")
+
+
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Project]:
+def bake_session(cookies_session: Cookies) -> Bake:
+    """`bake` for session fixtures and property-based tests."""
+    return Bake(cookies_session)
+
+
+@pytest.fixture(scope="session")
+def rendered(bake_session: Bake) -> dict[str, Project]:
     """Every option set rendered once by cookiecutter, shared by the content checks."""
-    root = tmp_path_factory.mktemp("rendered")
-    return {name: render("cookiecutter", root / name, overrides) for name, overrides in OPTION_SETS.items()}
+    return {name: bake_session(overrides) for name, overrides in OPTION_SETS.items()}
 
 
 @pytest.fixture(scope="session")

@@ -27,7 +27,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from support import ROOT, answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
+from support import ROOT, Bake, answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
 from support.bad_values import BAD_ANSWERS, ENGINE, GOOD_ANSWERS, Bad
 
 import cookiecutter_questions
@@ -455,25 +455,25 @@ FIRST_BAD = {bad.question: bad for bad in reversed(BAD_ANSWERS) if bad.reason !=
 
 
 @pytest.mark.parametrize("bad", FIRST_BAD.values(), ids=str)
-def test_a_bad_answer_stops_both_engines_with_nothing_written(bad: Bad, tmp_path: Path) -> None:
+def test_a_bad_answer_stops_both_engines_with_nothing_written(bad: Bad, bake: Bake, tmp_path: Path) -> None:
     with pytest.raises(InvalidAnswers) as stopped:
-        render("cookiecutter", tmp_path / "cookiecutter", bad.given)
+        bake(bad.given)
     named = [line for line in str(stopped.value).splitlines() if line.startswith(f"  {bad.question} = ")]
     assert len(named) == 1 and named[0].endswith(f": {bad.reason}"), str(stopped.value)
-    assert not (tmp_path / "cookiecutter").exists() or not any((tmp_path / "cookiecutter").iterdir())
+    assert bake.written() == []
 
     with pytest.raises(ValueError, match=re.escape(f"'{bad.question}': {bad.reason}")):
         render("copier", tmp_path / "copier", bad.given)
     assert not (tmp_path / "copier").exists()
 
 
-def test_cookiecutter_judges_an_answer_as_given_before_it_became_text(tmp_path: Path) -> None:
+def test_cookiecutter_judges_an_answer_as_given_before_it_became_text(bake: Bake) -> None:
     """checked() reads the answers as given (cookiecutter's `_cookiecutter`), as copier's
     validators read `_copier_conf.data`: cookiecutter takes a list given for a name as a choice
     and keeps its first item, which alone would pass."""
     with pytest.raises(InvalidAnswers, match=re.escape("\n  project_name = 'a': must be text\n")):
-        render("cookiecutter", tmp_path / "cookiecutter", {"project_name": ["a", "b"]})
-    assert not (tmp_path / "cookiecutter").exists() or not any((tmp_path / "cookiecutter").iterdir())
+        bake({"project_name": ["a", "b"]})
+    assert bake.written() == []
 
 
 @pytest.mark.parametrize(

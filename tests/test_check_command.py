@@ -31,16 +31,16 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support import render
+from support import Bake
 from support.gitserver import GitServer, git_env, git_http_backend, new_token
 
 # --- the script, its runs, and the files it reads ------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def check(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+def check(bake_session: Bake) -> ModuleType:
     """The script as a rendered project holds it, imported as a module."""
-    project = render("cookiecutter", tmp_path_factory.mktemp("check"), {}).path
+    project = bake_session().path
     spec = importlib.util.spec_from_file_location("check_private_deps", project / "scripts" / "check_private_deps.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -1,4 +1,4 @@
-"""What the template's tests share: one way to render with each engine, the project it returns,
+"""What the template's tests share: pytest-cookies' bake and copier's renders, the project they return,
 the named option sets, the one table of bad answers, and the tools the tests run.
 
 Tests import from here (`from support import render, OPTION_SETS`), never from conftest.
@@ -6,7 +6,15 @@ Tests import from here (`from support import render, OPTION_SETS`), never from c
 
 # The demo reads the index the same way: demo/ is what people run, and the tests prove it.
 from demo.package_index import package_index_url
-from support.engines import answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
+from support.engines import (
+    Bake,
+    answers_for,
+    cookiecutter_verdict,
+    copier_answers,
+    copier_verdict,
+    differences,
+    render,
+)
 from support.option_sets import OPTION_SETS
 from support.paths import ROOT, TREE
 from support.project import Project
@@ -14,6 +22,7 @@ from support.tools import BIN, require_tool, run, tool_env
 
 __all__ = [
     "BIN",
+    "Bake",
     "OPTION_SETS",
     "ROOT",
     "TREE",
@@ -22,6 +31,7 @@ __all__ = [
     "cookiecutter_verdict",
     "copier_answers",
     "copier_verdict",
+    "differences",
     "package_index_url",
     "render",
     "require_tool",
