@@ -8,6 +8,7 @@
 - templates/tables.jinja: Python's own tables that the rules need and stock Jinja lacks
   (Unicode folding, keywords, standard-library modules, non-printing characters).
 - copier.yml's generated block: the answers under the `cookiecutter` name the tree uses.
+- README.md's question table, from each question's help, default and choices.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = ROOT / "copier.yml"
+README = ROOT / "README.md"
+README_TABLE = re.compile(r"(?ms)^(<!-- questions: .*? -->\n)(.*?)(^<!-- end questions -->\n)")
 BLOCK = re.compile(r"(?ms)^(# \[generated\].*?\n)(cookiecutter:.*?)(^# \[end generated\]\n)")
 # cookiecutter's module for this template; cookiecutter.json names it in _extensions.
 EXTENSION = "cookiecutter_questions.CopierQuestions"
@@ -161,6 +164,45 @@ def copier_yml(text: str, copier: dict[str, Any]) -> str:
     return BLOCK.sub(lambda match: match[1] + block + match[3], text, count=1)
 
 
+def readme_help(help_text: str) -> str:
+    """A question's help as one table cell: lines joined; an indented `term  meaning` list (the
+    choices explained) as `term`: meaning items."""
+    lead: list[str] = []
+    items: list[list[str]] = []
+    for line in help_text.splitlines():
+        term = re.match(r"^  (\S+)\s{2,}(.*)$", line)
+        if term:
+            items.append([f"`{term[1]}`: {term[2]}"])
+        elif items and line.startswith("  "):
+            items[-1].append(line.strip())
+        else:
+            lead.append(line.strip())
+    text = " ".join(lead + ["; ".join(" ".join(item) for item in items)] if items else lead)
+    return text.replace("|", "\\|")
+
+
+def readme_default(spec: dict[str, Any], names: list[str]) -> str:
+    """The default as a reader sees it; a computed one names the answers it follows from."""
+    default = spec.get("default")
+    if isinstance(default, bool):
+        return "yes" if default else "no"
+    if is_template(default):
+        sources = [name for name in names if re.search(rf"\b{name}\b", default)]
+        return "from " + ", ".join(f"`{name}`" for name in sources)
+    shown = f"`{default}`" if default != "" else "empty"
+    others = [value for value in choice_values(spec) if value != default]
+    return shown + (f" (or {', '.join(f'`{value}`' for value in others)})" if others else "")
+
+
+def readme_md(text: str, copier: dict[str, Any]) -> str:
+    names = list(questions(copier))
+    rows = ["| question | what it asks | default |", "|---|---|---|"]
+    for name, spec in questions(copier).items():
+        rows.append(f"| `{name}` | {readme_help(spec['help'])} | {readme_default(spec, names)} |")
+    table = "\n".join(rows) + "\n"
+    return README_TABLE.sub(lambda match: match[1] + table + match[3], text, count=1)
+
+
 def outputs() -> dict[Path, str]:
     text = COPIER_YML.read_text(encoding="utf-8")
     copier = yaml.safe_load(text)
@@ -168,6 +210,7 @@ def outputs() -> dict[Path, str]:
         ROOT / "cookiecutter.json": cookiecutter_json(copier),
         ROOT / "templates" / "tables.jinja": tables_jinja(copier),
         COPIER_YML: copier_yml(text, copier),
+        README: readme_md(README.read_text(encoding="utf-8"), copier),
     }
 
 
