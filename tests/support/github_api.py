@@ -4,10 +4,12 @@ GitHub CLI (`gh`) that the release workflow runs.
     with GitHubApi(workdir, "acme/project", token) as api:
         api.host             # 127.0.0.1:PORT, the GH_HOST the real GitHub CLI is given
         api.env()            # SSL_CERT_FILE: the system's CAs and gitserver's test CA
-        api.ci_sha = SHA     # the commit CI's push run is for
+        api.ci_sha = SHA     # the commit CI's push run is for (on the branch api.ci_branch)
         api.ci_runs = [None, "in_progress", "success"]   # CI's state at each poll
+        api.compare = ["behind"]   # where a head stands against a base, at each request
         api.tags             # the tags the repository has (gh asks for the tag's ref)
         api.releases         # the releases made: Release(id, tag_name, name, body, draft, ...)
+        api.pulls            # the JSON of each pull request opened
         api.take_requests()  # the requests since the last call, as ApiRequest(method, path,
                              # query, host, token, body)
         api.server           # pytest-httpserver's HTTPServer, for a test's own expectation:
@@ -20,10 +22,16 @@ answers, which no library knows: the state above, one token sent as gh sends it
 other path. The paths, as an Enterprise Server serves them (REST under /api/v3, GraphQL at
 /api/graphql, uploads under /api/uploads), for the one repository:
 
-- GET  /api/v3/repos/R/actions/workflows/ci.yml/runs?head_sha=SHA&event=push: CI's push run on
-  `ci_sha`, one state of `ci_runs` per request (the last repeats): None (no run yet), a status
-  ("queued", "in_progress") or a conclusion of a completed run ("success", "failure", ...).
-  Another sha, event or workflow finds no run, as GitHub's filter would.
+- GET  /api/v3/repos/R/actions/workflows/ci.yml/runs?head_sha=SHA&event=push[&branch=B]: CI's
+  push run on `ci_sha` to the branch `ci_branch`, one state of `ci_runs` per request (the last
+  repeats): None (no run yet), a status ("queued", "in_progress") or a conclusion of a
+  completed run ("success", "failure", ...). Another sha, event, branch or workflow finds no
+  run, as GitHub's filter would.
+- GET  /api/v3/repos/R/compare/BASE...HEAD: where HEAD stands against BASE, one of `compare`
+  per request (the last repeats): "behind" or "identical" when HEAD is in BASE's history,
+  "ahead" or "diverged" when it is not.
+- GET /api/v3/users/LOGIN: a user (any login, the id of a bot); POST /repos/R/pulls: a pull
+  request opened, its JSON kept in `pulls`.
 - What gh 2.23's `release create TAG FILES --verify-tag --generate-notes --title T` calls, as
   watched: the GraphQL query for the tag's ref, HEAD /repos/R/releases/tags/TAG (is there a
   release already?), POST /repos/R/releases (a draft, with generate_release_notes), one POST per
@@ -37,6 +45,7 @@ CAs and that one to the client.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import ssl
 import threading
@@ -105,8 +114,11 @@ class GitHubApi:
         self.ca_bundle = Path()
         self.ci_sha = ""
         self.ci_runs: list[str | None] = [None]
+        self.ci_branch = "main"
+        self.compare: list[str] = ["behind"]
         self.tags: set[str] = set()
         self.releases: dict[int, Release] = {}
+        self.pulls: list[Any] = []  # the JSON of each pull request opened
         self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
         self._lock = threading.Lock()
         self._seen = 0  # how much of the server's request log take_requests() has handed out
@@ -149,6 +161,9 @@ class GitHubApi:
         rest = f"/api/v3/repos/{re.escape(self.repository)}/"
         uploads = f"/api/uploads/repos/{re.escape(self.repository)}/"
         self._route(f"{rest}actions/workflows/ci\\.yml/runs", "GET", self._ci_runs)
+        self._route(f"{rest}compare/.+", "GET", self._compare)
+        self._route("/api/v3/users/(?P<login>[^/]+)", "GET", self._user)
+        self._route(f"{rest}pulls", "POST", self._open_pull)
         self._route("/api/graphql", "POST", self._graphql)
         self._route(f"{rest}releases", "POST", self._create_release)
         for method in ("GET", "HEAD"):
@@ -159,7 +174,9 @@ class GitHubApi:
 
     def _ci_runs(self, request: ApiRequest, match: re.Match[str]) -> tuple[int, Any]:
         state = self.ci_runs[0] if len(self.ci_runs) == 1 else self.ci_runs.pop(0)
-        if state is None or request.query.get("head_sha") != self.ci_sha or request.query.get("event") != "push":
+        query = request.query
+        found = (query.get("head_sha"), query.get("event"), query.get("branch", self.ci_branch))
+        if state is None or found != (self.ci_sha, "push", self.ci_branch):
             return 200, {"total_count": 0, "workflow_runs": []}
         completed = state not in ("queued", "in_progress", "waiting", "pending")
         run = {
@@ -167,11 +184,24 @@ class GitHubApi:
             "name": "CI",
             "head_sha": self.ci_sha,
             "event": "push",
+            "head_branch": self.ci_branch,
             "status": "completed" if completed else state,
             "conclusion": state if completed else None,
             "html_url": f"https://{self.host}/{self.repository}/actions/runs/4242",
         }
         return 200, {"total_count": 1, "workflow_runs": [run]}
+
+    def _compare(self, request: ApiRequest, match: re.Match[str]) -> tuple[int, Any]:
+        status = self.compare[0] if len(self.compare) == 1 else self.compare.pop(0)
+        return 200, {"status": status}
+
+    def _user(self, request: ApiRequest, match: re.Match[str]) -> tuple[int, Any]:
+        return 200, {"login": match["login"], "id": 41898282, "type": "Bot"}
+
+    def _open_pull(self, request: ApiRequest, match: re.Match[str]) -> tuple[int, Any]:
+        self.pulls.append(request.body)
+        number = len(self.pulls)
+        return 201, {"number": number, "html_url": f"https://{self.host}/{self.repository}/pull/{number}"}
 
     def _graphql(self, request: ApiRequest, match: re.Match[str]) -> tuple[int, Any]:
         body = request.body if isinstance(request.body, dict) else {}
@@ -240,6 +270,7 @@ class GitHubApi:
         context.load_cert_chain(cert, key)
         self.server.ssl_context = context
         self._serve_paths()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # tests read `requests`, not an access log
         self.server.start()
         self.host = f"127.0.0.1:{self.server.port}"
         return self
