@@ -58,9 +58,9 @@ class Bake:
         return Project(result.project_path, "cookiecutter")
 
     def written(self) -> list[Path]:
-        """Every file under the bake directories: what a failed bake left behind."""
+        """Everything inside the bake directories pytest-cookies made: what a failed bake left."""
         assert self.output is not None, "only the function-scoped `bake` knows its output"
-        return [path for path in self.output.rglob("*") if not path.is_dir()]
+        return [path for bake in self.output.iterdir() for path in bake.rglob("*")]
 
 
 def render(engine: str, destination: Path, overrides: dict[str, Any], template: Path = ROOT) -> Project:
