@@ -175,9 +175,9 @@ def generate(rest: list[str]) -> int:
 
 
 def demo(rest: list[str]) -> int:
-    """scripts/demo.py with the pinned tools: server, project, check, credential, install."""
+    """demo/demo.py with the pinned tools: server, project, check, credential, install."""
     ensure_venv(VENV, tool_requirements())
-    return run(str(BIN / "python"), "scripts/demo.py", *rest)
+    return run(str(BIN / "python"), "demo/demo.py", *rest)
 
 
 def test(rest: list[str]) -> int:
@@ -188,11 +188,11 @@ def test(rest: list[str]) -> int:
 
 def bench(rest: list[str]) -> int:
     ensure_tools()
-    return run(str(BIN / "python"), "scripts/benchmark.py", *rest)
+    return run(str(BIN / "python"), "quality/benchmark.py", *rest)
 
 
 def release(rest: list[str]) -> int:
-    return subprocess.run([sys.executable, str(ROOT / "scripts" / "release_template.py"), *rest]).returncode
+    return subprocess.run([sys.executable, str(ROOT / "maintainer" / "release_template.py"), *rest]).returncode
 
 
 COMMANDS = {"demo": demo, "generate": generate, "test": test, "bench": bench, "release": release}

@@ -104,7 +104,13 @@ def say(line: str = "") -> None:
 
 
 def toml_value(value: Any) -> str:
-    """A TOML value for a line a person copies into pyproject.toml."""
+    """A TOML value for a line a person copies into pyproject.toml.
+
+    Written here rather than with tomli-w, which the tests use: this file is standard library
+    only, so an adopter can copy it alone (docs/adopting.md), and its lines are single
+    `key = value` lines with inline tables (`lib = { git = ..., tag = ... }`) to paste under a
+    table of the person's own file, where tomli-w writes whole documents and has no public call
+    for one inline value. tests/test_adopt.py reads every value back with tomllib."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

@@ -1,5 +1,6 @@
-"""Session fixtures: the user's cookiecutter settings kept out, the named option sets rendered
-once, and the private git server. Helpers live in tests/support, not here."""
+"""Fixtures: pytest-cookies' `cookies` as `bake` (it returns the Project it made), the user's
+cookiecutter settings kept out, the named option sets rendered once, and the private git server.
+Helpers live in tests/support, not here."""
 
 from __future__ import annotations
 
@@ -9,8 +10,48 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import OPTION_SETS, Project, render, require_tool
+from pytest_cookies.plugin import Cookies
+from support import OPTION_SETS, Bake, Project, require_tool
 from support.gitserver import GitServer, SshGitServer, git_server  # noqa: F401  (git_server: a session fixture)
+
+# The maintainer's fast loop (CONTRIBUTING.md) leaves out what needs a server or a real client:
+# a test that uses a server fixture is marked `server`; these run a real client, or an engine's
+# command line or terminal session, in processes of their own, and are marked `client`.
+SERVER_FIXTURES = {"git_server", "ssh_server", "api"}
+CLIENT_TESTS: dict[str, set[str] | None] = {  # None: the whole module
+    "test_interactive.py": None,
+    "test_next_steps.py": None,
+    "test_render.py": {"test_copier_alone_renders_the_same_tree_as_cookiecutter"},
+    "test_update.py": {
+        "test_copier_update_keeps_local_work_and_marks_conflicts_inline",
+        "test_cruft_update_keeps_local_work_and_marks_conflicts_inline",
+        "test_a_cookiecutter_project_takes_copier_updates_with_its_readme_command",
+    },
+    "test_answers_stay_data.py": {
+        "test_cruft_takes_free_text_literally_and_rejects_bad_answers",
+        "test_cookiecutter_reports_the_stop_in_one_line_without_a_traceback",
+        "test_cookiecutter_renders_from_a_relative_path",
+    },
+    "test_workflows_static.py": {
+        "test_actionlint_is_clean_on_every_option_set_and_the_repository_workflows",
+        "test_actionlint_fails_an_unknown_runner_label_and_context",
+    },
+    "test_readme.py": {"test_readme_generate_command_renders_the_default_project_and_says_what_next"},
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    named = {(item.path.name, getattr(item, "originalname", item.name)) for item in items}
+    listed = {(module, name) for module, names in CLIENT_TESTS.items() for name in names or ()}
+    collected_modules = {item.path.name for item in items}
+    stale = {(module, name) for module, name in listed if module in collected_modules} - named
+    assert not stale, f"CLIENT_TESTS names tests that no longer exist: {sorted(stale)}"
+    for item in items:
+        names = CLIENT_TESTS.get(item.path.name, set())
+        if names is None or getattr(item, "originalname", item.name) in names:
+            item.add_marker(pytest.mark.client)
+        if SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -30,11 +71,22 @@ def cookiecutter_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pa
         os.environ["COOKIECUTTER_CONFIG"] = previous
 
 
+@pytest.fixture
+def bake(cookies: Cookies, tmp_path: Path) -> Bake:
+    """`bake(answers)`: cookies.bake() with these answers, as the Project it made."""
+    return Bake(cookies, tmp_path / "cookies")
+
+
 @pytest.fixture(scope="session")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Project]:
+def bake_session(cookies_session: Cookies) -> Bake:
+    """`bake` for session fixtures and property-based tests."""
+    return Bake(cookies_session)
+
+
+@pytest.fixture(scope="session")
+def rendered(bake_session: Bake) -> dict[str, Project]:
     """Every option set rendered once by cookiecutter, shared by the content checks."""
-    root = tmp_path_factory.mktemp("rendered")
-    return {name: render("cookiecutter", root / name, overrides) for name, overrides in OPTION_SETS.items()}
+    return {name: bake_session(overrides) for name, overrides in OPTION_SETS.items()}
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ per question also goes through real renders of both engines, which must leave no
 The values derived from the answers (slugs, dependency URLs and ref keys, Poetry's repository
 names), the answers kept as data, and the answers each engine records are checked here too.
 
-These are the fast tests that scripts/mutate_rules.py runs against each mutant of the rules
+These are the fast tests that quality/mutate_rules.py runs against each mutant of the rules
 (docs/maintaining.md): keep the file under a minute.
 """
 
@@ -28,7 +28,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from support import ROOT, answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
+from support import ROOT, Bake, answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
 from support.bad_values import BAD_ANSWERS, ENGINE, GOOD_ANSWERS, Bad
 
 import cookiecutter_questions
@@ -80,7 +80,7 @@ def python_slug(name: str) -> str:
 
 def test_question_files_are_written_from_copier_yml() -> None:
     result = subprocess.run(
-        [sys.executable, "scripts/write_question_files.py", "--check"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "maintainer/write_question_files.py", "--check"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
 
@@ -200,7 +200,7 @@ def test_derived_names_follow_pythons_unicode_folding_in_both_engines(name: str)
         assert answers["package_name"] == expected.replace("-", "_")
 
 
-# Characters that must not reach a name (scripts/write_question_files.py, NON_PRINTING).
+# Characters that must not reach a name (maintainer/write_question_files.py, NON_PRINTING).
 NON_PRINTING_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Zl", "Zp", "Zs"}
 
 
@@ -456,25 +456,25 @@ FIRST_BAD = {bad.question: bad for bad in reversed(BAD_ANSWERS) if bad.reason !=
 
 
 @pytest.mark.parametrize("bad", FIRST_BAD.values(), ids=str)
-def test_a_bad_answer_stops_both_engines_with_nothing_written(bad: Bad, tmp_path: Path) -> None:
+def test_a_bad_answer_stops_both_engines_with_nothing_written(bad: Bad, bake: Bake, tmp_path: Path) -> None:
     with pytest.raises(InvalidAnswers) as stopped:
-        render("cookiecutter", tmp_path / "cookiecutter", bad.given)
+        bake(bad.given)
     named = [line for line in str(stopped.value).splitlines() if line.startswith(f"  {bad.question} = ")]
     assert len(named) == 1 and named[0].endswith(f": {bad.reason}"), str(stopped.value)
-    assert not (tmp_path / "cookiecutter").exists() or not any((tmp_path / "cookiecutter").iterdir())
+    assert bake.written() == []
 
     with pytest.raises(ValueError, match=re.escape(f"'{bad.question}': {bad.reason}")):
         render("copier", tmp_path / "copier", bad.given)
     assert not (tmp_path / "copier").exists()
 
 
-def test_cookiecutter_judges_an_answer_as_given_before_it_became_text(tmp_path: Path) -> None:
+def test_cookiecutter_judges_an_answer_as_given_before_it_became_text(bake: Bake) -> None:
     """The validation reads the answers as given (before cookiecutter's prompt), as copier's
     validators read `_copier_conf.data`: cookiecutter takes a list given for a name as a choice
     and keeps its first item, which alone would pass."""
     with pytest.raises(InvalidAnswers, match=re.escape("\n  project_name = 'a': must be text\n")):
-        render("cookiecutter", tmp_path / "cookiecutter", {"project_name": ["a", "b"]})
-    assert not (tmp_path / "cookiecutter").exists() or not any((tmp_path / "cookiecutter").iterdir())
+        bake({"project_name": ["a", "b"]})
+    assert bake.written() == []
 
 
 @pytest.mark.parametrize(

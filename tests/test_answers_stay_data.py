@@ -22,7 +22,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jinja2_ansible_filters.core_filters import to_nice_yaml
-from support import BIN, ROOT, Project, render, run, tool_env
+from support import BIN, ROOT, Bake, Project, render, run, tool_env
 
 import cookiecutter_questions
 
@@ -91,13 +91,12 @@ def assert_not_in_workflows_or_run_lines(project: Project, text: str) -> None:
 
 @pytest.mark.parametrize("payload", PAYLOADS)
 def test_free_text_is_literal_for_cookiecutter_and_copier_and_never_reaches_a_workflow(
-    payload: str, tmp_path: Path
+    payload: str, bake: Bake, tmp_path: Path
 ) -> None:
     text = payload.replace("PWNED_PATH", str(tmp_path / "pwned"))
     values = free_text_answers(f"{MARK} name {text}", f"{MARK} description {text}", f"{MARK} author {text}")
-    for engine in ("cookiecutter", "copier"):
-        project = render(engine, tmp_path / engine, values)
-        assert rendered_free_text(project) == expected_free_text(values), engine
+    for project in (bake(values), render("copier", tmp_path / "copier", values)):
+        assert rendered_free_text(project) == expected_free_text(values), project.engine
         assert_not_in_workflows_or_run_lines(project, MARK)
     assert not (tmp_path / "pwned").exists()
 
@@ -191,17 +190,16 @@ def test_free_text_round_trips_through_copiers_answers_file_format(value: str) -
 @examples(12)
 @given(project_name=NON_BLANK_FREE_TEXT, description=FREE_TEXT, author_name=NON_BLANK_FREE_TEXT)
 def test_any_printable_free_text_renders_literally_with_both_engines(
-    project_name: str, description: str, author_name: str
+    bake_session: Bake, project_name: str, description: str, author_name: str
 ) -> None:
     values = free_text_answers(project_name, description, author_name)
     with tempfile.TemporaryDirectory() as directory:
-        for engine in ("cookiecutter", "copier"):
-            project = render(engine, Path(directory) / engine, values)
-            assert rendered_free_text(project) == expected_free_text(values), engine
+        for project in (bake_session(values), render("copier", Path(directory) / "copier", values)):
+            assert rendered_free_text(project) == expected_free_text(values), project.engine
 
 
 def test_generation_stops_when_cookiecutter_no_longer_renders_answers_where_expected(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, bake: Bake
 ) -> None:
     """Fail closed: a cookiecutter whose prompt renders answers from another module would run an
     answer as a template; the start-up proof notices and stops before any answer is rendered."""
@@ -218,9 +216,9 @@ def test_generation_stops_when_cookiecutter_no_longer_renders_answers_where_expe
     cookiecutter_questions.prove_answers_stay_data.cache_clear()
     try:
         with pytest.raises(Exception, match="cannot keep as data") as stopped:
-            render("cookiecutter", tmp_path / "out", {"description": "{{ 7*7 }}"})
+            bake({"description": "{{ 7*7 }}"})
         assert "Unable to load extension" in str(stopped.value)
-        assert not (tmp_path / "out").exists()
+        assert bake.written() == []
     finally:
         monkeypatch.undo()
         cookiecutter_questions.prove_answers_stay_data.cache_clear()

@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support import package_index_url, render, run, tool_env
+from support import Bake, package_index_url, run, tool_env
 
 
 @pytest.mark.slow
-def test_default_project_installs_and_passes_its_own_checks(tmp_path: Path) -> None:
+def test_default_project_installs_and_passes_its_own_checks(bake: Bake, tmp_path: Path) -> None:
     # Poetry's default source cannot lock here; the package-index question is the honest way in.
-    project = render(
-        "cookiecutter", tmp_path / "out", {"private_dependencies": "", "package_index_url": package_index_url()}
-    ).path
+    project = bake({"private_dependencies": "", "package_index_url": package_index_url()}).path
     env = tool_env(tmp_path / "home")
     run(["git", "init", "-q", "-b", "main"], project, env)
 

@@ -1,7 +1,7 @@
 """A newcomer who follows only the generated README gets access, a clone and a working install.
 
 The README's shell commands are read from the rendered README, not retyped here, and run with
-bash in a fresh HOME against the session's private git server (scripts/local_git_server.py) and
+bash in a fresh HOME against the session's private git server (demo/local_git_server.py) and
 an sshd: if the README rots, these tests fail. For each git_auth mode one walk-through runs every
 command of that mode's README, as the person who generated the project and then as a new hire,
 each access option in turn, prompts answered through a pseudo-terminal (pexpect); the few lines

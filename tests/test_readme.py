@@ -1,5 +1,5 @@
 """The template's README: its Quick start commands work as written and CI runs the test one; its
-questions table lists exactly copier.yml's questions; it stays an adopter's guide.
+questions table is written from copier.yml's questions and their help; it stays an adopter's guide.
 
 The demo test runs `python3 tasks.py demo` as a person would (about 15-30 s once .venv exists)
 and checks what it shows and what it leaves behind: the project, and no token, server or
@@ -20,7 +20,7 @@ import yaml
 from support import ROOT, render
 from support.engines import STOCK_COPIER
 
-# A demo token's shape (scripts/local_git_server.py's new_token): what must not be on disk.
+# A demo token's shape (demo/local_git_server.py's new_token): what must not be on disk.
 TOKEN_SHAPE = re.compile(rb"ghp_[A-Za-z0-9]{36}")
 
 
@@ -110,6 +110,27 @@ def copier_questions() -> list[str]:
 def test_questions_table_lists_every_question_of_copier_yml_in_order() -> None:
     rows = re.findall(r"^\| `([a-z_]+)` \|", section("The questions"), re.M)
     assert rows == copier_questions()
+
+
+def test_questions_table_is_copier_ymls_help_and_defaults_and_goes_stale_when_they_change() -> None:
+    """Help is written once, in copier.yml; maintainer/write_question_files.py writes the table."""
+    from maintainer import write_question_files as writer
+
+    copier = yaml.safe_load((ROOT / "copier.yml").read_text())
+    assert writer.readme_md(readme(), copier) == readme(), "stale: run python3 maintainer/write_question_files.py"
+    copier["license"]["help"] = "Which license"
+    copier["git_auth"]["default"] = "ssh"
+    rows = writer.readme_md(readme(), copier).splitlines()
+    assert "| `license` | Which license | `Proprietary` (or `MIT`) |" in rows
+    assert any(
+        row.startswith("| `git_auth` | How CI reads")
+        and row.endswith("| `ssh` (or `token`, `github-app`, `poetry-http-basic`) |")
+        for row in rows
+    )
+    assert (
+        "| `project_slug` | Repository and distribution name (a-z, 0-9, single hyphens; e.g. billing-service)"
+        " | from `project_name` |" in rows
+    )
 
 
 def test_readme_stays_an_adopters_guide() -> None:

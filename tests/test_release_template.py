@@ -29,9 +29,9 @@ First version.
 def template_copy(tmp_path: Path, changelog: str = CHANGELOG) -> tuple[Path, dict[str, str]]:
     env = tool_env(tmp_path / "home")
     copy = tmp_path / "template"
-    (copy / "scripts").mkdir(parents=True)
+    (copy / "maintainer").mkdir(parents=True)
     shutil.copy(ROOT / "tasks.py", copy)
-    shutil.copy(ROOT / "scripts" / "release_template.py", copy / "scripts")
+    shutil.copy(ROOT / "maintainer" / "release_template.py", copy / "maintainer")
     (copy / "CHANGELOG.md").write_text(changelog)
     run(["git", "init", "-q", "-b", "main"], copy, env)
     run(["git", "add", "-A"], copy, env)

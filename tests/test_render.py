@@ -7,11 +7,15 @@ import re
 import tomllib
 from pathlib import Path
 
+import jinja2
 import pytest
-from support import OPTION_SETS, Project, answers_for, render
+import yaml
+from support import OPTION_SETS, ROOT, TREE, Bake, Project, answers_for, differences, render
 
 # `${{ }}` is a GitHub expression and `{{ secrets.X }}` a Renovate one: both are meant to stay.
 UNRENDERED = re.compile(r"(?<!\$)\{\{(?! secrets\.)|\{%|\{#")
+# A file the tree holds only on a condition: `{% if <condition> %}<name>{% endif %}`.
+CONDITIONAL = re.compile(r"\{% if (.+?) %\}(.+?)\{% endif %\}")
 
 
 @pytest.mark.parametrize("name", OPTION_SETS)
@@ -77,6 +81,46 @@ def test_optional_files_follow_their_answers(rendered: dict[str, Project], name:
     assert project.has_file("LICENSE") == (answers["license"] == "MIT")
 
 
+def conditional_files() -> dict[str, str]:
+    """Each optional file of the tree, by its rendered path, with the condition its name holds."""
+    found = {}
+    for path in TREE.rglob("*"):
+        relative = path.relative_to(TREE).as_posix()
+        match = CONDITIONAL.search(relative)
+        if path.is_file() and match:
+            found[CONDITIONAL.sub(r"\2", relative)] = match[1]
+    return found
+
+
+def yes_no_questions_flipped() -> dict[str, dict[str, bool]]:
+    """Every yes/no question that is always asked, answered against its default."""
+    copier = yaml.safe_load((ROOT / "copier.yml").read_text())
+    return {
+        f"{name} flipped": {name: not spec["default"]}
+        for name, spec in copier.items()
+        if not name.startswith("_") and spec.get("type") == "bool" and "when" not in spec
+    }
+
+
+def test_each_optional_file_follows_its_answer_both_ways(rendered: dict[str, Project], bake_session: Bake) -> None:
+    """Generic, so that a new yes/no question choosing a file needs no new test or option set:
+    every option set and every yes/no question flipped, each optional file present exactly when
+    its condition holds, and seen both present and absent."""
+    cases = {name: (rendered[name], answers_for(given)) for name, given in OPTION_SETS.items()}
+    for name, given in yes_no_questions_flipped().items():
+        cases[name] = (bake_session(given), answers_for(given))
+    files = conditional_files()
+    assert len(files) >= 4, files
+    for relative, condition in files.items():
+        expression = jinja2.Environment().compile_expression(condition)
+        seen = set()
+        for name, (project, answers) in cases.items():
+            expected = bool(expression(cookiecutter=answers))
+            assert project.has_file(relative) == expected, f"{name}: {relative} ({condition})"
+            seen.add(expected)
+        assert seen == {True, False}, f"no case renders {relative} both with and without it"
+
+
 @pytest.mark.parametrize("name", OPTION_SETS)
 def test_copier_alone_renders_the_same_tree_as_cookiecutter(
     rendered: dict[str, Project], tmp_path: Path, name: str
@@ -93,7 +137,4 @@ def test_copier_alone_renders_the_same_tree_as_cookiecutter(
         k: v for k, v in recorded.items() if not k.startswith("_")
     }
     assert {"_src_path", "_commit"} <= set(ours)
-    ours, theirs = rendered[name].files(answers=False), copied.files(answers=False)
-    assert sorted(theirs) == sorted(ours)
-    for relative, content in ours.items():
-        assert theirs[relative] == content, f"{relative} differs between the engines"
+    assert differences(rendered[name], copied) == []

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import OPTION_SETS, Project, answers_for, render, run, tool_env
+from support import OPTION_SETS, Bake, Project, answers_for, run, tool_env
 from support.engines import STOCK_COPIER
 from support.git_credentials import credential_helper_env, files_holding
 from support.gitserver import LATER_TAG, TAG, GitServer
@@ -214,12 +214,12 @@ def pinned_lib(git_server: GitServer) -> str:
 
 
 @pytest.fixture
-def tags_project(tmp_path: Path, git_server: GitServer, pinned_lib: str) -> Path:
+def tags_project(bake: Bake, tmp_path: Path, git_server: GitServer, pinned_lib: str) -> Path:
     """A generated project on the server's host: core-lib by tag, app-lib by branch, pinned-lib by
     commit; committed, as Renovate reads only tracked files."""
     dependencies = f"core-lib@{TAG}, app-lib@main, pinned-lib@{pinned_lib}"
     overrides = {"github_host": git_server.host, "github_org": git_server.org, "private_dependencies": dependencies}
-    project = render("cookiecutter", tmp_path / "out", overrides).path
+    project = bake(overrides).path
     poetry = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["poetry"]["dependencies"]
     assert poetry["core-lib"] == {"git": git_server.url("core-lib"), "tag": TAG}
     assert poetry["app-lib"] == {"git": git_server.url("app-lib"), "branch": "main"}

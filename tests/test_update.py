@@ -55,7 +55,7 @@ def advance_template(template: Path, env: dict[str, str]) -> None:
         f"  validator: \"{{{{ '' if {NEW_QUESTION} | regex_search('^[0-9]+$') else 'a whole number' }}}}\"\n"
         "\n# [generated]",
     )
-    run([str(BIN / "python"), "scripts/write_question_files.py"], template, env)
+    run([str(BIN / "python"), "maintainer/write_question_files.py"], template, env)
 
     tree = template / TREE.name
     ci = tree / ".github" / "workflows" / "ci.yml"

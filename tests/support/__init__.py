@@ -1,19 +1,32 @@
-"""What the template's tests share: one way to render with each engine, the project it returns,
-the named option sets, the one table of bad answers, and the tools the tests run.
+"""What the template's tests share: pytest-cookies' bake and copier's renders, the project they
+return, the named option sets, the one table of bad answers, and the tools the tests run.
 
 Tests import from here (`from support import render, OPTION_SETS`), never from conftest.
 """
 
-# The demo reads the index the same way: scripts/ is what people run, and the tests prove it.
-from scripts.package_index import package_index_url
-from support.engines import answers_for, cookiecutter_verdict, copier_answers, copier_verdict, render
-from support.option_sets import OPTION_SETS
+# isort: off
+# First: it puts the template's root (of this copy, for quality/mutate_rules.py) on sys.path.
 from support.paths import ROOT, TREE
+
+# isort: on
+# The demo reads the index the same way: demo/ is what people run, and the tests prove it.
+from demo.package_index import package_index_url
+from support.engines import (
+    Bake,
+    answers_for,
+    cookiecutter_verdict,
+    copier_answers,
+    copier_verdict,
+    differences,
+    render,
+)
+from support.option_sets import OPTION_SETS
 from support.project import Project
 from support.tools import BIN, require_tool, run, tool_env
 
 __all__ = [
     "BIN",
+    "Bake",
     "OPTION_SETS",
     "ROOT",
     "TREE",
@@ -22,6 +35,7 @@ __all__ = [
     "cookiecutter_verdict",
     "copier_answers",
     "copier_verdict",
+    "differences",
     "package_index_url",
     "render",
     "require_tool",

@@ -1,18 +1,29 @@
-"""One way to render with each engine, and each engine's own verdict on an answer.
+"""Rendering with each engine, and each engine's own verdict on an answer.
 
-    render("cookiecutter", tmp_path, {"git_auth": "ssh"})   # -> Project
-    render("copier", tmp_path, {...})                       # copier's API, as installed here
-    render("stock-copier", tmp_path, {...})                 # copier alone in its own virtualenv
+Tests bake with cookiecutter through pytest-cookies' `cookies` fixture, wrapped by the `bake`
+and `bake_session` fixtures of conftest.py so that a test gets the Project it made:
+
+    project = bake({"git_auth": "ssh"})                     # cookies.bake() -> Project
+
+What the libraries cannot do stays here:
+
+    render("copier", tmp_path, {...})        # copier's own API (run_copy): pytest-copie cannot
+                                             # share a session with pytest-cookies
+    render("stock-copier", tmp_path, {...})  # copier alone, from its own virtualenv
+    differences(ours, theirs)                # the byte-for-byte diff of two engines' trees
     cookiecutter_verdict({"project_slug": "Bad"})   # ("project_slug", reason), or None
     copier_verdict({"project_slug": "Bad"})         # the same from copier's own questionnaire
 
 The test virtualenv has no copier extension package, so its copier is stock too; the
 `stock-copier` engine proves it with a virtualenv that holds copier and nothing else.
+`render("cookiecutter", destination, ...)` bakes with pytest-cookies' own `Cookies` where no
+fixture reaches (helpers deep in a test's calls, the quality tools).
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import re
 import shutil
 import subprocess
@@ -22,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pytest_cookies.plugin import Cookies
 
 from support.paths import ROOT
 from support.project import Project
@@ -31,21 +43,40 @@ STOCK_COPIER = ROOT / ".venv-stock-copier" / "bin" / "copier"
 COPIER_PREFIXES = re.compile(r"^(Validation error for question|Invalid choice for) '([^']+)': ")
 
 
-def render(engine: str, destination: Path, overrides: dict[str, Any], template: Path = ROOT, **options: Any) -> Project:
+class Bake:
+    """`cookies.bake()` that returns the Project it made, so tests read as sentences about it. A
+    bake that fails raises the engine's own error, which pytest-cookies keeps on its result."""
+
+    def __init__(self, cookies: Cookies, output: Path | None = None) -> None:
+        self.cookies = cookies
+        self.output = output  # where the `cookies` fixture bakes (its tmpdir's cookies/)
+
+    def __call__(self, answers: dict[str, Any] | None = None, template: Path = ROOT) -> Project:
+        result = self.cookies.bake(extra_context=dict(answers or {}), template=str(template))
+        if result.exception is not None:
+            raise result.exception
+        return Project(result.project_path, "cookiecutter")
+
+    def written(self) -> list[Path]:
+        """Everything inside the bake directories pytest-cookies made: what a failed bake left."""
+        assert self.output is not None, "only the function-scoped `bake` knows its output"
+        return [path for bake in self.output.iterdir() for path in bake.rglob("*")]
+
+
+def render(engine: str, destination: Path, overrides: dict[str, Any], template: Path = ROOT) -> Project:
     """Render the template (or a copy of it) into `destination` with these answers."""
     if engine == "cookiecutter":
-        from cookiecutter.main import cookiecutter
-
-        path = cookiecutter(
-            str(template), no_input=True, extra_context=overrides, output_dir=str(destination), **options
-        )
-        return Project(Path(path), engine)
+        config = destination.parent / f"{destination.name}-cookiecutter.yml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        home = {"cookiecutters_dir": str(destination) + "-templates", "replay_dir": str(destination) + "-replay"}
+        config.write_text(yaml.safe_dump(home))
+        return Bake(Cookies(str(template), lambda _: destination, config))(overrides, template)
     if engine == "copier":
         import copier
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a working tree's uncommitted changes are included on purpose
-            copier.run_copy(str(template), str(destination), data=overrides, defaults=True, quiet=True, **options)
+            copier.run_copy(str(template), str(destination), data=overrides, defaults=True, quiet=True)
         return Project(destination, engine)
     if engine == "stock-copier":
         data = destination.parent / f"{destination.name}-data.yml"
@@ -64,6 +95,14 @@ def render(engine: str, destination: Path, overrides: dict[str, Any], template: 
         assert result.returncode == 0, f"stock copier failed:\n{result.stderr}"
         return Project(destination, engine)
     raise ValueError(f"unknown engine {engine!r}")
+
+
+def differences(ours: Project, theirs: Project) -> list[str]:
+    """The files two engines rendered differently, byte for byte (answer files aside)."""
+    mine, other = ours.files(answers=False), theirs.files(answers=False)
+    only = [f"only {ours.engine}: {name}" for name in sorted(mine.keys() - other.keys())]
+    only += [f"only {theirs.engine}: {name}" for name in sorted(other.keys() - mine.keys())]
+    return only + [f"{name} differs" for name in sorted(mine.keys() & other.keys()) if mine[name] != other[name]]
 
 
 def answers_for(overrides: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +163,10 @@ _copier_shared: dict[str, Any] = {}
 def _copier_questionnaire(given: dict[str, Any]) -> Any:
     """copier's own questionnaire (`Worker._ask`: it parses, casts and validates every answer in
     order, choices included) run in-process on these answers, without rendering a file. The
-    parsed template and its Jinja environment are shared between runs, as within one copy."""
+    parsed template and its Jinja environment are shared between runs, as within one copy, and
+    each Jinja text of copier.yml is compiled once: copier compiles every default, `when` and
+    validator again on every run (`from_string`, without globals), which was four fifths of a
+    verdict's time."""
     from copier._main import Worker
 
     worker = Worker(
@@ -137,7 +179,9 @@ def _copier_questionnaire(given: dict[str, Any]) -> Any:
     if _copier_shared:
         worker.__dict__.update(_copier_shared)
     else:
-        _copier_shared.update(template=worker.template, jinja_env=worker.jinja_env)
+        environment = worker.jinja_env
+        environment.from_string = functools.lru_cache(maxsize=None)(environment.from_string)  # type: ignore[method-assign]
+        _copier_shared.update(template=worker.template, jinja_env=environment)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         worker._ask()

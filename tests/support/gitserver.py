@@ -1,6 +1,6 @@
-"""The private git server of the tests: scripts/local_git_server.py, and its session fixture.
+"""The private git server of the tests: demo/local_git_server.py, and its session fixture.
 
-The server lives under scripts/ because `python3 tasks.py demo` runs it too and a command people
+The server lives under demo/ because `python3 tasks.py demo` runs it too and a command people
 run must not import the tests; the tests import it from there, so the demo runs exactly the server
 the tests prove. The names are re-exported here, where the tests have always found them.
 """
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scripts.local_git_server import (
+from demo.local_git_server import (
     LATER_TAG,
     TAG,
     GitServer,

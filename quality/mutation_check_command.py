@@ -1,6 +1,6 @@
 """Mutation testing of the generated project's check command, by hand (neither CI nor the tests run it).
 
-    .venv/bin/python scripts/mutation_check_command.py [WORKDIR]
+    .venv/bin/python quality/mutation_check_command.py [WORKDIR]
 
 Renders scripts/check_private_deps.py, puts tests/test_check_command.py and the test git server
 beside it, and runs mutmut 3.8 there from a virtualenv of its own (WORKDIR/.venv-mutmut, which
@@ -25,21 +25,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 MUTMUT = "mutmut==3.8.*"
-# The tests import `render` from the template's support package; in the mutation directory it
+# The tests bake through the template's `bake_session` fixture; in the mutation directory it
 # hands them the copy mutmut mutates (the working directory's, which is mutmut's mutants/).
-SUPPORT = '''"""render() for the mutation run: the project's check script is the one mutmut mutates."""
+SUPPORT = '''"""Bake for the mutation run: the project's check script is the one mutmut mutates."""
 
 from pathlib import Path
 from types import SimpleNamespace
 
 
-def render(engine: str, dest: Path, overrides: dict) -> SimpleNamespace:
-    scripts = Path(dest) / "project" / "scripts"
-    scripts.mkdir(parents=True)
-    (scripts / "check_private_deps.py").symlink_to(Path.cwd() / "check_private_deps.py")
-    return SimpleNamespace(path=Path(dest) / "project")
+class Bake:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __call__(self, answers: dict | None = None) -> SimpleNamespace:
+        scripts = self.root / "project" / "scripts"
+        if not scripts.exists():
+            scripts.mkdir(parents=True)
+            (scripts / "check_private_deps.py").symlink_to(Path.cwd() / "check_private_deps.py")
+        return SimpleNamespace(path=self.root / "project")
 '''
-CONFTEST = """from support.gitserver import git_server  # noqa: F401
+CONFTEST = """import pytest
+from support import Bake
+from support.gitserver import git_server  # noqa: F401
+
+
+@pytest.fixture(scope="session")
+def bake_session(tmp_path_factory):
+    return Bake(tmp_path_factory.mktemp("check"))
 
 
 def pytest_collection_modifyitems(items):
@@ -65,10 +77,10 @@ def prepare(workdir: Path) -> Path:
         tests = workdir / "tests"
         (tests / "support").mkdir(parents=True)
         shutil.copy(ROOT / "tests" / "test_check_command.py", tests)
-        # The test git server, imported from the support package instead of scripts/.
-        shutil.copy(ROOT / "scripts" / "local_git_server.py", tests / "support")
+        # The test git server, imported from the support package instead of demo/.
+        shutil.copy(ROOT / "demo" / "local_git_server.py", tests / "support")
         fixture = (ROOT / "tests" / "support" / "gitserver.py").read_text()
-        fixture = fixture.replace("from scripts.local_git_server import", "from support.local_git_server import")
+        fixture = fixture.replace("from demo.local_git_server import", "from support.local_git_server import")
         (tests / "support" / "gitserver.py").write_text(fixture)
         (tests / "support" / "__init__.py").write_text(SUPPORT)
         (tests / "conftest.py").write_text(CONFTEST)

@@ -1,9 +1,9 @@
 """Mutation testing of the answer rules: does some fast test fail when a rule is changed?
 
-    .venv/bin/python scripts/mutate_rules.py                 every mutant (one to two hours)
-    .venv/bin/python scripts/mutate_rules.py --list          the mutants, without running them
-    .venv/bin/python scripts/mutate_rules.py --only 'slug ['  mutants whose key holds a text
-    .venv/bin/python scripts/mutate_rules.py --survivors-of results.json   again, the survivors
+    .venv/bin/python quality/mutate_rules.py                 every mutant (one to two hours)
+    .venv/bin/python quality/mutate_rules.py --list          the mutants, without running them
+    .venv/bin/python quality/mutate_rules.py --only 'slug ['  mutants whose key holds a text
+    .venv/bin/python quality/mutate_rules.py --survivors-of results.json   again, the survivors
 
 The rules are Jinja and YAML (templates/rules.jinja, names.jinja, dependencies.jinja,
 project.jinja and tables.jinja, the validators and `when`s of copier.yml) and Python

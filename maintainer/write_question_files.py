@@ -1,13 +1,14 @@
 """Write what follows from copier.yml's questions, so each is defined once.
 
-    python3 scripts/write_question_files.py          rewrite the files
-    python3 scripts/write_question_files.py --check  fail when any is stale (the tests run this)
+    python3 maintainer/write_question_files.py          rewrite the files
+    python3 maintainer/write_question_files.py --check  fail when any is stale (the tests run this)
 
 - cookiecutter.json: the same questions, defaults and help for cookiecutter; derived defaults
   and every validator are read from copier.yml at run time (cookiecutter_questions.py).
 - templates/tables.jinja: Python's own tables that the rules need and stock Jinja lacks
   (Unicode folding, keywords, standard-library modules, non-printing characters).
 - copier.yml's generated block: the answers under the `cookiecutter` name the tree uses.
+- README.md's question table, from each question's help, default and choices.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = ROOT / "copier.yml"
+README = ROOT / "README.md"
+README_TABLE = re.compile(r"(?ms)^(<!-- questions: .*? -->\n)(.*?)(^<!-- end questions -->\n)")
 BLOCK = re.compile(r"(?ms)^(# \[generated\].*?\n)(cookiecutter:.*?)(^# \[end generated\]\n)")
 # cookiecutter's module for this template; cookiecutter.json names it in _extensions.
 EXTENSION = "cookiecutter_questions.CopierQuestions"
@@ -140,7 +143,7 @@ def tables_jinja(copier: dict[str, Any]) -> str:
     modules = sorted(set(sys.stdlib_module_names) | OTHER_STDLIB_MODULES)
     pythons = choice_values(copier["python_version"])
     lines = [
-        "{#- Written by scripts/write_question_files.py from Python's own tables"
+        "{#- Written by maintainer/write_question_files.py from Python's own tables"
         f" (Unicode {unicodedata.unidata_version}): do not edit. -#}}",
         "{%- set KEYWORD_RE = " + jinja_string(whole_word(keywords)) + " -%}",
         "{%- set STDLIB_RE = " + jinja_string(whole_word(modules)) + " -%}",
@@ -165,6 +168,42 @@ def copier_yml(text: str, copier: dict[str, Any]) -> str:
     return BLOCK.sub(lambda match: match[1] + block + match[3], text, count=1)
 
 
+def readme_help(help_text: str) -> str:
+    """A question's help as one table cell: its first clause (up to a colon or semicolon) without
+    asides in parentheses, before any indented list of the choices explained. The prompts show the whole help; the
+    README stays short enough to read at a glance."""
+    lead = []
+    for line in help_text.splitlines():
+        if line.startswith("  "):
+            break
+        lead.append(line.strip())
+    first = re.split(r"(?<![eE]\.g\.)(?<=[.?])\s+(?=[A-Z])", " ".join(lead), maxsplit=1)[0]
+    summary = re.sub(r"\s*\([^()]*\)", "", first).split(": ")[0].split("; ")[0]
+    return summary.replace("|", "\\|")
+
+
+def readme_default(spec: dict[str, Any], names: list[str]) -> str:
+    """The default as a reader sees it; a computed one names the answers it follows from."""
+    default = spec.get("default")
+    if isinstance(default, bool):
+        return "yes" if default else "no"
+    if is_template(default):
+        sources = [name for name in names if re.search(rf"\b{name}\b", default)]
+        return "from " + ", ".join(f"`{name}`" for name in sources)
+    shown = f"`{default}`" if default != "" else "empty"
+    others = [value for value in choice_values(spec) if value != default]
+    return shown + (f" (or {', '.join(f'`{value}`' for value in others)})" if others else "")
+
+
+def readme_md(text: str, copier: dict[str, Any]) -> str:
+    names = list(questions(copier))
+    rows = ["| question | what it asks | default |", "|---|---|---|"]
+    for name, spec in questions(copier).items():
+        rows.append(f"| `{name}` | {readme_help(spec['help'])} | {readme_default(spec, names)} |")
+    table = "\n".join(rows) + "\n"
+    return README_TABLE.sub(lambda match: match[1] + table + match[3], text, count=1)
+
+
 def outputs() -> dict[Path, str]:
     text = COPIER_YML.read_text(encoding="utf-8")
     copier = yaml.safe_load(text)
@@ -172,6 +211,7 @@ def outputs() -> dict[Path, str]:
         ROOT / "cookiecutter.json": cookiecutter_json(copier),
         ROOT / "templates" / "tables.jinja": tables_jinja(copier),
         COPIER_YML: copier_yml(text, copier),
+        README: readme_md(README.read_text(encoding="utf-8"), copier),
     }
 
 
@@ -184,7 +224,7 @@ def main(argv: list[str]) -> int:
         else:
             path.write_text(content, encoding="utf-8")
     if stale:
-        print(f"stale: {', '.join(stale)}; run python3 scripts/write_question_files.py", file=sys.stderr)
+        print(f"stale: {', '.join(stale)}; run python3 maintainer/write_question_files.py", file=sys.stderr)
         return 1
     return 0
 

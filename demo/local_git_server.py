@@ -17,10 +17,10 @@
   `allow(token, name, write=True)` lets another token read it and push to it.
 - `SshGitServer` serves the same repositories through a real sshd with its own config.
 
-It lives here, beside the commands, because `python3 tasks.py demo` (scripts/demo.py) runs it
+It lives here, beside the demo, because `python3 tasks.py demo` (demo/demo.py) runs it
 for people, and a command people run must not import the test suite. The tests use this same
 server (tests/support/gitserver.py adds their session fixture), so the demo shows what the
-tests prove; scripts/benchmark.py times installs against it. It needs `cryptography` (in the
+tests prove; quality/benchmark.py times installs against it. It needs `cryptography` (in the
 template's .venv) for the certificates; everything else is the standard library and git.
 """
 
