@@ -127,10 +127,9 @@ def test_questions_table_is_copier_ymls_help_and_defaults_and_goes_stale_when_th
         and row.endswith("| `ssh` (or `token`, `github-app`, `poetry-http-basic`) |")
         for row in rows
     )
-    assert (
-        "| `project_slug` | Repository and distribution name (a-z, 0-9, single hyphens; e.g. billing-service)"
-        " | from `project_name` |" in rows
-    )
+    # The first clause of each help, without asides: the prompts show the rest.
+    assert "| `project_slug` | Repository and distribution name | from `project_name` |" in rows
+    assert "| `github_host` | GitHub host | `github.com` |" in rows
 
 
 def test_readme_stays_an_adopters_guide() -> None:
