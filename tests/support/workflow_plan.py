@@ -88,8 +88,13 @@ class PlannedStep:
 class PlannedJob:
     id: str
     spec: dict[str, Any]
-    runs: bool
+    runs: bool  # it may run when every job it needs succeeded
+    when: set[str] = field(default_factory=set)  # as a step's: may it run after a needed job failed too?
     steps: list[PlannedStep] = field(default_factory=list)
+
+    @property
+    def needs(self) -> list[str]:
+        return _needs(self.spec)
 
 
 @dataclass
@@ -291,8 +296,8 @@ class _JobPlanner:
     def plan(self) -> PlannedJob:
         context = {**self.base, "env": dict(self.env)}
         job_if = str(self.spec.get("if", "success()"))
-        runs = True in outcomes(job_if, context, STATES["success"], self.functions)
-        job = PlannedJob(self.job_id, self.spec, runs)
+        when = {state for state in STATES if True in outcomes(job_if, context, STATES[state], self.functions)}
+        job = PlannedJob(self.job_id, self.spec, "success" in when, when)
         if "steps" not in self.spec:  # a reusable workflow's job: its steps are elsewhere
             return job
         env = {**self.env, **{name: self.resolve(text, context) for name, text in (self.spec.get("env") or {}).items()}}
