@@ -395,8 +395,23 @@ def test_git_offers_the_credential_and_rewrites_urls_for_the_configured_host_onl
             assert git(config, tmp_path, "config", "--get-urlmatch", "credential.helper", own), place
 
 
-def ssh_steps(run: PlannedRun) -> list[PlannedStep]:
-    return [step for step in run.steps() if "GIT_SSH_COMMAND" in step.env]
+SHELL_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+WEAK_HOST_KEY_CHECK = re.compile(r"StrictHostKeyChecking=(?!yes\b)", re.I)
+
+
+def shell_paths(text: str) -> str:
+    """Shell variables in a path as the runner would fill them: RUNNER_TEMP's value, /run/NAME
+    for a variable the script sets itself."""
+    return SHELL_VARIABLE.sub(
+        lambda m: RUNNER_TEMP if (m[1] or m[2]) == "RUNNER_TEMP" else f"/run/{m[1] or m[2]}", text
+    )
+
+
+def ssh_commands(step: PlannedStep) -> list[str]:
+    """The ssh command lines a step gives git: its env's GIT_SSH_COMMAND, or one its script sets."""
+    found = [step.env["GIT_SSH_COMMAND"]] if "GIT_SSH_COMMAND" in step.env else []
+    found += [quoted[1:-1] for quoted in re.findall(r"GIT_SSH_COMMAND=(\"[^\"]*\"|'[^']*')", step.script)]
+    return [shell_paths(command) for command in found]
 
 
 @pytest.mark.parametrize("name", [n for n in OPTION_SETS if answers_for(OPTION_SETS[n])["git_auth"] == "ssh"])
@@ -405,30 +420,31 @@ def test_ssh_accepts_only_the_host_keys_of_the_ssh_known_hosts_variable(
 ) -> None:
     ssh = require_tool("ssh")
     host_name = answers_for(OPTION_SETS[name])["github_host"].partition(":")[0]
-    steps = [step for run in project_runs(rendered[name], name, PUSH_TO_DEFAULT) for step in ssh_steps(run)]
-    assert steps, "no step gives git an ssh command"
+    steps = [step for run in project_runs(rendered[name], name, PUSH_TO_DEFAULT) for step in run.steps()]
+    assert any(ssh_commands(step) for step in steps), "no step gives git an ssh command"
     for step in steps:
-        command = shlex.split(step.env["GIT_SSH_COMMAND"])
-        assert command[0] == "ssh", step.env["GIT_SSH_COMMAND"]
-        # No ssh configuration of the machine's or the user's: only what the step says.
-        options = command[1:] if "-F" in command else ["-F", "/dev/null", *command[1:]]
-        effective = subprocess.run(
-            [ssh, "-G", *options, f"git@{host_name}"],
-            capture_output=True,
-            text=True,
-            env=tool_env(tmp_path),
-            timeout=30,
-        )
-        settings = dict(line.split(" ", 1) for line in effective.stdout.splitlines() if " " in line)
-        assert settings.get("stricthostkeychecking") == "true", (step.name, settings.get("stricthostkeychecking"))
-        known_hosts = settings.get("userknownhostsfile", "")
-        assert known_hosts and " " not in known_hosts and known_hosts != "/dev/null", known_hosts
-        assert step.env.get("SSH_KNOWN_HOSTS") == "<var SSH_KNOWN_HOSTS>", "known hosts not from the variable"
-        # The step writes the variable's lines, and only them, into that file.
-        script = step.script.replace("${RUNNER_TEMP}", RUNNER_TEMP).replace("$RUNNER_TEMP", RUNNER_TEMP)
-        written = re.findall(r'"\$\{SSH_KNOWN_HOSTS\}"\s*>\s*"?([^"\s;]+)', script)
-        assert written == [known_hosts], (written, known_hosts)
-        assert "ssh-keyscan" not in script and "StrictHostKeyChecking" not in script
+        assert not WEAK_HOST_KEY_CHECK.search(step.script), f"{step.name}: {WEAK_HOST_KEY_CHECK.search(step.script)}"
+        assert "ssh-keyscan" not in step.script, f"{step.name} trusts whatever key the host shows"
+        for line in ssh_commands(step):
+            command = shlex.split(line)
+            assert command[0] == "ssh", line
+            # No ssh configuration of the machine's or the user's: only what the step says.
+            options = command[1:] if "-F" in command else ["-F", "/dev/null", *command[1:]]
+            effective = subprocess.run(
+                [ssh, "-G", *options, f"git@{host_name}"],
+                capture_output=True,
+                text=True,
+                env=tool_env(tmp_path),
+                timeout=30,
+            )
+            settings = dict(row.split(" ", 1) for row in effective.stdout.splitlines() if " " in row)
+            assert settings.get("stricthostkeychecking") == "true", (step.name, settings.get("stricthostkeychecking"))
+            known_hosts = settings.get("userknownhostsfile", "")
+            assert known_hosts and " " not in known_hosts and known_hosts != "/dev/null", known_hosts
+            assert step.env.get("SSH_KNOWN_HOSTS") == "<var SSH_KNOWN_HOSTS>", "known hosts not from the variable"
+            # The step writes the variable's lines, and only them, into that file.
+            written = re.findall(r'"\$\{SSH_KNOWN_HOSTS\}"\s*>\s*"?([^"\s;]+)', step.script)
+            assert [shell_paths(path) for path in written] == [known_hosts], (written, known_hosts)
 
 
 # --- the bots and Poetry ---------------------------------------------------------------------
