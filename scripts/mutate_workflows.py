@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -728,12 +728,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--list", action="store_true", help="print the catalogue and whether each applies, run nothing")
     parser.add_argument("--only", action="append", default=[], help="run the mistakes whose key holds this text")
     parser.add_argument("--results", type=Path, help="write each result to this JSON file as it comes")
+    parser.add_argument(
+        "--with-tests",
+        action="append",
+        default=[],
+        help="run these tests for every mistake instead of its own (to compare test suites)",
+    )
     parser.add_argument("--timeout", type=float, default=300, help="seconds before a run counts as killed")
     options = parser.parse_args(argv)
     keys = [m.key for m in MISTAKES]
     if len(set(keys)) != len(keys):
         raise SystemExit("two mistakes share a key")
     mistakes = [m for m in MISTAKES if not options.only or any(text in m.key for text in options.only)]
+    if options.with_tests:
+        mistakes = [replace(m, tests=tuple(options.with_tests)) for m in mistakes]
     if options.list:
         files = tree_files(ROOT)
         for mistake in mistakes:

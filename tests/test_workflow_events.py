@@ -21,7 +21,8 @@ GitHub's expression rules; an earlier step's outputs take every value they could
 - The update bots wait before taking a release; Poetry, reading the project's poetry.toml, uses
   the system git client and an in-project .venv, which CI caches.
 
-scripts/mutate_workflows.py plants realistic mistakes in the tree and checks these tests notice.
+PLANTED (at the end) shows each kind of check failing on a rendered file with a mistake in it;
+scripts/mutate_workflows.py plants a catalogue of such mistakes in the template itself.
 """
 
 from __future__ import annotations
@@ -122,11 +123,14 @@ def test_caches_are_saved_only_by_pushes_to_the_default_branch(rendered: dict[st
 def test_a_push_to_the_default_branch_saves_every_cache_it_restores(rendered: dict[str, Project], name: str) -> None:
     project = rendered[name]
     host = answers_for(OPTION_SETS[name])["github_host"]
+    restored_anywhere = set()
     for action in local_actions(project):
         steps = plan_action(project.path, action, PUSH_TO_DEFAULT, host)
         restored = {step.inputs["path"] for step in steps if step.uses.startswith("actions/cache/restore@")}
         saved = {step.inputs["path"] for step in steps if step.uses.startswith("actions/cache/save@") and step.runs}
-        assert restored and restored <= saved, f"{action}: restored {sorted(restored)}, saved {sorted(saved)}"
+        assert restored <= saved, f"{action}: restored {sorted(restored)}, saved {sorted(saved)}"
+        restored_anywhere |= restored
+    assert restored_anywhere, "no cache at all"
 
 
 # --- which jobs run --------------------------------------------------------------------------
