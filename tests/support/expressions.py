@@ -14,6 +14,7 @@ a missing property of a given context is null, as on GitHub.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -241,3 +242,39 @@ def condition(
 def render(text: str, context: Mapping[str, Any], functions: Mapping[str, Callable[..., Any]] | None = None) -> str:
     """Text with each `${{ expression }}` replaced by its value, as the runner writes it."""
     return EXPRESSION.sub(lambda match: as_text(evaluate(match[1], context, functions=functions)), text)
+
+
+# What a run cannot know before it starts: earlier steps' outputs and outcomes, needed jobs' results.
+UNKNOWN = re.compile(r"\b(steps|needs)\.([\w-]+)\.(outputs\.[\w-]+|outcome|conclusion|result)\b")
+UNKNOWN_VALUES = {
+    "outputs": ("", "true", "false"),
+    "outcome": ("success", "failure", "skipped"),
+    "conclusion": ("success", "failure", "skipped"),
+    "result": ("success", "failure", "skipped", "cancelled"),
+}
+
+
+def _assign(context: Any, path: list[str], value: Any) -> dict[str, Any]:
+    inner = dict(context) if isinstance(context, Mapping) else {}
+    head, *rest = path
+    inner[head] = _assign(inner.get(head), rest, value) if rest else value
+    return inner
+
+
+def outcomes(
+    text: str,
+    context: Mapping[str, Any],
+    status: Mapping[str, bool],
+    functions: Mapping[str, Callable[..., Any]] | None = None,
+) -> set[bool]:
+    """Every value an `if:` can take before the run: each output, outcome or result of an earlier
+    step or job it reads takes each value it could have ("", "true", "false" for an output)."""
+    found = sorted({match.groups() for match in UNKNOWN.finditer(text)})
+    choices = [UNKNOWN_VALUES[part.partition(".")[0]] for _, _, part in found]
+    results = set()
+    for combination in itertools.product(*choices):
+        assigned = dict(context)
+        for (scope, name, part), chosen in zip(found, combination, strict=True):
+            assigned = _assign(assigned, [scope, name, *part.split(".")], chosen)
+        results.add(condition(text, assigned, status, functions))
+    return results

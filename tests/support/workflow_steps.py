@@ -268,3 +268,86 @@ class ActionRun:
             self.outputs[step["id"]] = outputs
         outcome = "success" if process.returncode == 0 else "failure"
         return StepResult(name, outcome, process.returncode, process.stdout, process.stderr, outputs=outputs)
+
+
+# --- the kinds of run a workflow meets ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """One kind of run: what GitHub puts in the github context, and whether secrets come with it.
+
+    A pull request from a fork runs `pull_request` workflows without secrets (GITHUB_TOKEN
+    read-only); its `pull_request_target` workflows run on the base branch with them."""
+
+    label: str
+    event_name: str
+    ref: str
+    fork: bool = False
+
+    @property
+    def ref_type(self) -> str:
+        return "tag" if self.ref.startswith("refs/tags/") else "branch"
+
+    def github(
+        self,
+        *,
+        workflow: str = "CI",
+        repository: str = "acme/project",
+        server_url: str = "https://github.com",
+        default_branch: str = "main",
+        run_id: str = "9001",
+    ) -> dict[str, Any]:
+        """The github context of such a run (`token` is a marker, not a secret of the tests)."""
+        owner, name = repository.split("/")
+        head_repository = f"someone/{name}" if self.fork else repository
+        event: dict[str, Any] = {
+            "repository": {"name": name, "full_name": repository, "default_branch": default_branch}
+        }
+        context: dict[str, Any] = {
+            "event_name": self.event_name,
+            "ref": self.ref,
+            "ref_name": self.ref.split("/", 2)[2],
+            "ref_type": self.ref_type,
+            "workflow": workflow,
+            "repository": repository,
+            "repository_owner": owner,
+            "server_url": server_url,
+            "api_url": f"{server_url}/api/v3" if server_url != "https://github.com" else "https://api.github.com",
+            "run_id": run_id,
+            "run_attempt": "1",
+            "sha": "5e1f7a0c2b9d4e6f8a1b3c5d7e9f0a2b4c6d8e0f",
+            "actor": "someone",
+            "token": "<github.token>",
+            "head_ref": "",
+            "base_ref": "",
+            "event": event,
+        }
+        if self.event_name.startswith("pull_request"):
+            number = int(self.ref.split("/")[2]) if self.event_name == "pull_request" else 7
+            event["number"] = number
+            event["pull_request"] = {
+                "number": number,
+                "head": {"ref": "feature", "repo": {"full_name": head_repository, "fork": self.fork}},
+                "base": {"ref": default_branch, "repo": {"full_name": repository, "fork": False}},
+            }
+            context.update(head_ref="feature", base_ref=default_branch)
+        if self.event_name == "schedule":
+            event["schedule"] = "23 5 * * 1"
+        if self.event_name == "workflow_dispatch":
+            event["inputs"] = {}
+        return context
+
+
+EVENTS = {
+    event.label: event
+    for event in (
+        Event("push to the default branch", "push", "refs/heads/main"),
+        Event("push to another branch", "push", "refs/heads/feature"),
+        Event("pull request", "pull_request", "refs/pull/7/merge"),
+        Event("pull request from a fork", "pull_request", "refs/pull/8/merge", fork=True),
+        Event("tag push", "push", "refs/tags/v1.0.0"),
+        Event("schedule", "schedule", "refs/heads/main"),
+        Event("manual run", "workflow_dispatch", "refs/heads/main"),
+    )
+}

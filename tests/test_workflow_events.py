@@ -1,0 +1,595 @@
+"""What each kind of run may do, for every option set: the rendered workflows and setup action
+evaluated for a push to the default branch, a push to another branch, a pull request from the
+same repository and from a fork, a tag push, a schedule and a manual run
+(tests/support/workflow_plan.py: `on:`, every `if:`, concurrency, `env:` and `with:` read with
+GitHub's expression rules; an earlier step's outputs take every value they could have).
+
+- Caches are saved by pushes to the default branch only, by every workflow and by the setup
+  action whatever workflow uses it; such a push does save each cache it restores.
+- CI's jobs run for every pull request (a fork's too), push to the default branch and manual run;
+  the release runs on tags only, the template update on its schedule and by hand; no job that
+  can write runs for a pull request. A pull request's new push cancels its previous run; nothing
+  else is ever cancelled.
+- The release gate runs on every tag push whatever earlier steps output, and nothing runs after
+  a failed step of the release.
+- A fork's pull request gets no step that holds a secret, and is told which secret is missing.
+- The org credential reaches no step that runs third-party code; the GitHub App key reaches only
+  the token action (the template update's only in its protected environment).
+- git offers a credential, and rewrites URLs, for the configured host only (asked of git itself);
+  ssh checks the host key strictly against the known_hosts lines of the SSH_KNOWN_HOSTS variable
+  (asked of `ssh -G`).
+- The update bots wait before taking a release; Poetry, reading the project's poetry.toml, uses
+  the system git client and an in-project .venv, which CI caches.
+
+PLANTED (at the end) shows each kind of check failing on a rendered file with a mistake in it;
+scripts/mutate_workflows.py plants a catalogue of such mistakes in the template itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import BIN, OPTION_SETS, Project, answers_for, require_tool, tool_env
+from support.expressions import ExpressionError, outcomes
+from support.workflow_plan import PlannedRun, PlannedStep, plan, plan_action
+from support.workflow_steps import EVENTS, Event
+
+PUSH_TO_DEFAULT = EVENTS["push to the default branch"]
+FORK = EVENTS["pull request from a fork"]
+TAG = EVENTS["tag push"]
+PULL_REQUESTS = [event for event in EVENTS.values() if event.event_name == "pull_request"]
+# Secrets only the jobs of a deployment environment get (README, docs/updating.md).
+ENVIRONMENTS = {"template-update": {"TEMPLATE_UPDATE_APP_PRIVATE_KEY"}}
+APP_KEYS = {"APP_PRIVATE_KEY", "TEMPLATE_UPDATE_APP_PRIVATE_KEY"}
+# The package index's credential stays with the install, where Poetry needs it (README).
+INDEX_SECRETS = {"PACKAGE_INDEX_USERNAME", "PACKAGE_INDEX_PASSWORD"}
+# Caches a job saves for the jobs after it on every event (none today): name their paths here.
+SAVED_ON_EVERY_EVENT: set[str] = set()
+# Commands that run code nobody in the organization reviewed: a package, a hook, a plugin.
+THIRD_PARTY = re.compile(
+    r"(?:^|[\s;|&(/])(?:poetry|pip|pipx|pytest|pre-commit|ruff|mypy|copier|npm|npx|uv)(?=\s|$)"
+    # Python with its site-packages: every .pth file of an installed package runs.
+    r"|(?:^|[\s;|&(/])python3?(?:\.\d+)?(?=\s)(?!\s+-I\s+-S\b)",
+    re.M,
+)
+RUNNER_TEMP = "/home/runner/work/_temp"
+
+
+# --- plans -----------------------------------------------------------------------------------
+
+
+@cache
+def runs_of(path: Path, host: str, event: Event) -> list[PlannedRun]:
+    """Every run of every workflow of the project that `event` starts."""
+    found = []
+    for workflow in sorted((path / ".github" / "workflows").glob("*.y*ml")):
+        relative = workflow.relative_to(path).as_posix()
+        found += plan(path, relative, event, environments=ENVIRONMENTS, host=host)
+    return found
+
+
+def project_runs(project: Project, name: str, event: Event) -> list[PlannedRun]:
+    return runs_of(project.path, answers_for(OPTION_SETS[name])["github_host"], event)
+
+
+def local_actions(project: Project) -> list[str]:
+    return sorted(
+        path.parent.relative_to(project.path).as_posix() for path in project.path.glob(".github/actions/*/action.y*ml")
+    )
+
+
+def saves_cache(step: PlannedStep) -> bool:
+    """It may save a cache on this event, and no other: only pushes to the default branch save."""
+    if not step.when or step.inputs.get("path") in SAVED_ON_EVERY_EVENT:
+        return False
+    return step.uses.startswith(("actions/cache/save@", "actions/cache@"))
+
+
+def where(run: PlannedRun, step: PlannedStep) -> str:
+    inside = f" ({step.action})" if step.action else ""
+    return f"{run.workflow} on {run.event.label} as {run.trigger}: {step.job}: {step.name}{inside}"
+
+
+# --- caches ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_caches_are_saved_only_by_pushes_to_the_default_branch(rendered: dict[str, Project], name: str) -> None:
+    project = rendered[name]
+    host = answers_for(OPTION_SETS[name])["github_host"]
+    problems = []
+    for event in EVENTS.values():
+        if event is PUSH_TO_DEFAULT:
+            continue
+        for run in project_runs(project, name, event):
+            problems += [f"{where(run, step)}: {step.inputs.get('path')}" for step in run.steps() if saves_cache(step)]
+        # The action on its own: whatever workflow uses it, on whatever event.
+        for action in local_actions(project):
+            steps = plan_action(project.path, action, event, host)
+            problems += [f"{action} on {event.label}: {step.inputs.get('path')}" for step in steps if saves_cache(step)]
+    assert problems == []
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_a_push_to_the_default_branch_saves_every_cache_it_restores(rendered: dict[str, Project], name: str) -> None:
+    project = rendered[name]
+    host = answers_for(OPTION_SETS[name])["github_host"]
+    restored_anywhere = set()
+    for action in local_actions(project):
+        steps = plan_action(project.path, action, PUSH_TO_DEFAULT, host)
+        restored = {step.inputs["path"] for step in steps if step.uses.startswith("actions/cache/restore@")}
+        saved = {step.inputs["path"] for step in steps if step.uses.startswith("actions/cache/save@") and step.runs}
+        assert restored <= saved, f"{action}: restored {sorted(restored)}, saved {sorted(saved)}"
+        restored_anywhere |= restored
+    assert restored_anywhere, "no cache at all"
+
+
+# --- which jobs run --------------------------------------------------------------------------
+
+
+def jobs_run(runs: list[PlannedRun], workflow: str) -> set[str]:
+    return {job.id for run in runs if run.workflow.endswith(f"/{workflow}") for job in run.jobs.values() if job.runs}
+
+
+def shipped(project: Project, workflow: str) -> bool:
+    return (project / ".github" / "workflows" / workflow).is_file()
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_ci_runs_every_job_for_pull_requests_forks_included_pushes_to_the_default_branch_and_manual_runs(
+    rendered: dict[str, Project], name: str
+) -> None:
+    project = rendered[name]
+    every_job = set(project.yaml(".github/workflows/ci.yml")["jobs"])
+    for event in [*PULL_REQUESTS, PUSH_TO_DEFAULT, EVENTS["manual run"]]:
+        # Branch protection requires these checks: a job skipped on some event blocks its merge.
+        assert jobs_run(project_runs(project, name, event), "ci.yml") == every_job, event.label
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_the_release_and_the_template_update_run_only_on_their_own_events(
+    rendered: dict[str, Project], name: str
+) -> None:
+    project = rendered[name]
+    expected = {"release.yml": {TAG.label}, "template-update.yml": {"schedule", "manual run"}}
+    for workflow, events in expected.items():
+        if not shipped(project, workflow):
+            continue
+        every_job = set(project.yaml(f".github/workflows/{workflow}")["jobs"])
+        for event in EVENTS.values():
+            want = every_job if event.label in events else set()
+            assert jobs_run(project_runs(project, name, event), workflow) == want, f"{workflow} on {event.label}"
+
+
+def writes(job: dict[str, Any]) -> list[str]:
+    permissions = job.get("permissions")
+    if not isinstance(permissions, dict):
+        return [f"permissions {permissions!r}"]
+    return [scope for scope, level in permissions.items() if level == "write"]
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_no_job_that_can_write_runs_for_a_pull_request(rendered: dict[str, Project], name: str) -> None:
+    for event in PULL_REQUESTS:
+        for run in project_runs(rendered[name], name, event):
+            for job in run.jobs.values():
+                assert not (job.runs and writes(job.spec)), f"{run.workflow}: {job.id} on {event.label}"
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_only_a_pull_requests_new_push_cancels_a_run(rendered: dict[str, Project], name: str) -> None:
+    for event in EVENTS.values():
+        for run in project_runs(rendered[name], name, event):
+            _, cancel = run.concurrency()
+            assert cancel is (run.trigger == "pull_request"), f"{run.workflow} on {event.label}: {cancel!r}"
+
+
+# --- the release gate ------------------------------------------------------------------------
+
+
+def publishes(step: PlannedStep) -> bool:
+    return bool(re.search(r"\bgh release\b", step.script))
+
+
+def asks_for_ci(step: PlannedStep) -> bool:
+    return "actions/workflows/ci.yml/runs" in step.script
+
+
+def needed(run: PlannedRun, job_id: str) -> set[str]:
+    """The jobs `job_id` needs, directly or through others."""
+    found, pending = set(), list(run.jobs[job_id].needs)
+    while pending:
+        if (job := pending.pop()) not in found:
+            found.add(job)
+            pending += run.jobs[job].needs
+    return found
+
+
+@pytest.mark.parametrize("name", [name for name in OPTION_SETS if answers_for(OPTION_SETS[name])["release_workflow"]])
+def test_the_release_gate_runs_on_every_tag_and_nothing_runs_after_a_failed_step(
+    rendered: dict[str, Project], name: str
+) -> None:
+    [run] = [run for run in project_runs(rendered[name], name, TAG) if run.workflow.endswith("/release.yml")]
+    for job in run.jobs.values():
+        assert job.runs, job.id
+        assert "failure" not in job.when, f"{job.id} runs after a job it needs failed"
+        steps = [step for step in job.steps if not step.action]
+        publish = [n for n, step in enumerate(steps) if publishes(step)]
+        gate = [n for n, step in enumerate(steps) if asks_for_ci(step)]
+        gated_before = any(asks_for_ci(step) for other in needed(run, job.id) for step in run.jobs[other].steps)
+        if publish:
+            assert gated_before or (gate and max(gate) < min(publish)), f"{job.id}: no CI gate before publishing"
+        for step in steps:
+            # Each step is part of the gate or needs it: none may be skipped, none may fail quietly.
+            assert step.certain, f"{job.id}: {step.name} can be skipped by its if: on a tag push"
+            assert not step.spec.get("continue-on-error"), (
+                f"{job.id}: {step.name} may fail without stopping the release"
+            )
+        for step in steps[1:]:
+            assert "failure" not in step.when, f"{job.id}: {step.name} runs after a failed step"
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_no_step_holds_a_secret_in_a_run_a_fork_can_start(rendered: dict[str, Project], name: str) -> None:
+    runs = project_runs(rendered[name], name, FORK)
+    assert runs, "CI must run for a fork's pull request"
+    held = [f"{where(run, step)}: {sorted(step.secrets())}" for run in runs for step in run.steps() if step.secrets()]
+    assert held == []
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_a_fork_pull_request_is_told_which_secret_is_missing(rendered: dict[str, Project], name: str) -> None:
+    answers = answers_for(OPTION_SETS[name])
+    if not answers["private_dependencies"]:
+        pytest.skip("no private dependency, no secret")
+    secret = {"github-app": "APP_PRIVATE_KEY", "ssh": "SSH_PRIVATE_KEY"}.get(
+        answers["git_auth"], answers["token_secret_name"]
+    )
+    for run in project_runs(rendered[name], name, FORK):
+        for job in run.jobs.values():
+            told = [
+                step
+                for step in job.steps
+                if step.certain and re.search(rf"preflight\b.*--secret {secret}\b", step.script)
+            ]
+            uses_secret = any(f"secrets.{secret}" in json.dumps(step.spec) for step in job.steps)
+            assert told or not uses_secret, f"{job.id}: no step that surely runs names the missing secret {secret}"
+
+
+def org_secrets(step: PlannedStep) -> set[str]:
+    """The git credential's markers a step holds: secrets and tokens minted from them, not the
+    package index's credential."""
+    return {marker for marker in step.secrets() if marker[len("<secret ") : -1] not in INDEX_SECRETS}
+
+
+def third_party(step: PlannedStep) -> str:
+    """What in the step runs third-party code, or ""."""
+    if step.uses and not step.uses.startswith(("./", "$/", "actions/")):
+        return step.uses
+    found = THIRD_PARTY.search(step.script)
+    return found[0].strip() if found else ""
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_the_org_credential_never_reaches_a_step_that_runs_third_party_code(
+    rendered: dict[str, Project], name: str
+) -> None:
+    problems = []
+    for event in EVENTS.values():
+        for run in project_runs(rendered[name], name, event):
+            if not run.workflow.endswith("/ci.yml"):
+                continue
+            for step in run.steps():
+                if org_secrets(step) and third_party(step) and not step.uses.startswith(("./", "$/")):
+                    problems.append(f"{where(run, step)} runs {third_party(step)} with {sorted(org_secrets(step))}")
+    assert problems == []
+
+
+def app_key_holders(run: PlannedRun) -> list[PlannedStep]:
+    return [step for step in run.steps() if {f"<secret {key}>" for key in APP_KEYS} & step.secrets()]
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_the_app_key_reaches_only_the_token_action(rendered: dict[str, Project], name: str) -> None:
+    problems = []
+    for event in EVENTS.values():
+        for run in project_runs(rendered[name], name, event):
+            for step in app_key_holders(run):
+                if step.uses.startswith(("./", "$/")):
+                    continue  # handed to the local action as an input: its own steps are checked
+                token_action = step.uses.startswith("actions/create-github-app-token@")
+                only_there = [
+                    key for key, text in {**step.env, **step.inputs}.items() if "<secret " in text and "APP" in text
+                ]
+                if not token_action or only_there != ["private-key"]:
+                    problems.append(f"{where(run, step)}: {only_there}")
+    assert problems == []
+
+
+@pytest.mark.parametrize("name", [n for n in OPTION_SETS if answers_for(OPTION_SETS[n])["template_update_workflow"]])
+def test_the_template_update_key_is_read_only_in_its_protected_environment(
+    rendered: dict[str, Project], name: str
+) -> None:
+    """Its key is a secret of the environment `template-update` alone (limited to the default
+    branch): a job outside it gets an empty key, and no other job may get it."""
+    for event in (EVENTS["schedule"], EVENTS["manual run"]):
+        [run] = [
+            run for run in project_runs(rendered[name], name, event) if run.workflow.endswith("/template-update.yml")
+        ]
+        minting = [step for step in run.steps() if step.uses.startswith("actions/create-github-app-token@")]
+        assert minting, "the update mints its tokens with the App"
+        for step in minting:
+            assert step.inputs["private-key"] == "<secret TEMPLATE_UPDATE_APP_PRIVATE_KEY>", (
+                f"{step.name}: not in its environment"
+            )
+        for job in run.jobs.values():
+            if any("TEMPLATE_UPDATE_APP_PRIVATE_KEY" in json.dumps(step.spec) for step in job.steps):
+                assert job.spec.get("environment") in ("template-update", {"name": "template-update"}), job.id
+
+
+# --- git and ssh, asked of the tools themselves ------------------------------------------------
+
+
+def git_config_of(env: dict[str, str]) -> dict[str, str]:
+    """A step's GIT_CONFIG_COUNT/KEY/VALUE variables alone."""
+    count = int(env.get("GIT_CONFIG_COUNT", "0") or 0)
+    keys = {"GIT_CONFIG_COUNT": str(count)}
+    for index in range(count):
+        keys[f"GIT_CONFIG_KEY_{index}"] = env[f"GIT_CONFIG_KEY_{index}"]
+        keys[f"GIT_CONFIG_VALUE_{index}"] = env[f"GIT_CONFIG_VALUE_{index}"]
+    return keys
+
+
+def git(config: dict[str, str], home: Path, *arguments: str) -> str:
+    env = {**tool_env(home), **config, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null"}
+    result = subprocess.run(["git", *arguments], capture_output=True, text=True, env=env, cwd=home, timeout=30)
+    return result.stdout.strip()
+
+
+def probes(host: str) -> list[str]:
+    """URLs on other hosts that a credential or a rewrite meant for `host` must not reach."""
+    name = host.partition(":")[0]
+    return [
+        "https://evil.example.com/org/lib.git",
+        f"https://{name}.evil.example.com/org/lib.git",
+        f"https://evil.example.com/{host}/org/lib.git",
+        f"http://{host}/org/lib.git",
+        f"https://{name}:1/org/lib.git" if ":" not in host else f"https://{name}/org/lib.git",
+    ]
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_git_offers_the_credential_and_rewrites_urls_for_the_configured_host_only(
+    rendered: dict[str, Project], name: str, tmp_path: Path
+) -> None:
+    host = answers_for(OPTION_SETS[name])["github_host"]
+    configs = {}
+    for event in (PUSH_TO_DEFAULT, EVENTS["schedule"]):
+        for run in project_runs(rendered[name], name, event):
+            for step in run.steps():
+                config = git_config_of(step.env)
+                if config["GIT_CONFIG_COUNT"] != "0":
+                    configs[json.dumps(config, sort_keys=True)] = where(run, step)
+    if not configs:
+        pytest.skip("no step gives git configuration")
+    own = f"https://{host}/org/lib.git"
+    for text, place in configs.items():
+        config = json.loads(text)
+        helpers = [
+            value
+            for key, value in config.items()
+            if key.startswith("GIT_CONFIG_KEY") and value.startswith("credential")
+        ]
+        for url in probes(host):
+            assert git(config, tmp_path, "config", "--get-urlmatch", "credential.helper", url) == "", f"{place}: {url}"
+            assert git(config, tmp_path, "ls-remote", "--get-url", url) == url, f"{place} rewrites {url}"
+        if helpers:
+            assert git(config, tmp_path, "config", "--get-urlmatch", "credential.helper", own), place
+
+
+SHELL_VARIABLE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
+WEAK_HOST_KEY_CHECK = re.compile(r"StrictHostKeyChecking=(?!yes\b)", re.I)
+
+
+def shell_paths(text: str) -> str:
+    """Shell variables in a path as the runner would fill them: RUNNER_TEMP's value, /run/NAME
+    for a variable the script sets itself."""
+    return SHELL_VARIABLE.sub(
+        lambda m: RUNNER_TEMP if (m[1] or m[2]) == "RUNNER_TEMP" else f"/run/{m[1] or m[2]}", text
+    )
+
+
+def ssh_commands(step: PlannedStep) -> list[str]:
+    """The ssh command lines a step gives git: its env's GIT_SSH_COMMAND, or one its script sets."""
+    found = [step.env["GIT_SSH_COMMAND"]] if "GIT_SSH_COMMAND" in step.env else []
+    found += [quoted[1:-1] for quoted in re.findall(r"GIT_SSH_COMMAND=(\"[^\"]*\"|'[^']*')", step.script)]
+    return [shell_paths(command) for command in found]
+
+
+@pytest.mark.parametrize("name", [n for n in OPTION_SETS if answers_for(OPTION_SETS[n])["git_auth"] == "ssh"])
+def test_ssh_accepts_only_the_host_keys_of_the_ssh_known_hosts_variable(
+    rendered: dict[str, Project], name: str, tmp_path: Path
+) -> None:
+    ssh = require_tool("ssh")
+    host_name = answers_for(OPTION_SETS[name])["github_host"].partition(":")[0]
+    steps = [step for run in project_runs(rendered[name], name, PUSH_TO_DEFAULT) for step in run.steps()]
+    assert any(ssh_commands(step) for step in steps), "no step gives git an ssh command"
+    for step in steps:
+        assert not WEAK_HOST_KEY_CHECK.search(step.script), f"{step.name}: {WEAK_HOST_KEY_CHECK.search(step.script)}"
+        assert "ssh-keyscan" not in step.script, f"{step.name} trusts whatever key the host shows"
+        for line in ssh_commands(step):
+            command = shlex.split(line)
+            assert command[0] == "ssh", line
+            # No ssh configuration of the machine's or the user's: only what the step says.
+            options = command[1:] if "-F" in command else ["-F", "/dev/null", *command[1:]]
+            effective = subprocess.run(
+                [ssh, "-G", *options, f"git@{host_name}"],
+                capture_output=True,
+                text=True,
+                env=tool_env(tmp_path),
+                timeout=30,
+            )
+            settings = dict(row.split(" ", 1) for row in effective.stdout.splitlines() if " " in row)
+            assert settings.get("stricthostkeychecking") == "true", (step.name, settings.get("stricthostkeychecking"))
+            known_hosts = settings.get("userknownhostsfile", "")
+            assert known_hosts and " " not in known_hosts and known_hosts != "/dev/null", known_hosts
+            assert step.env.get("SSH_KNOWN_HOSTS") == "<var SSH_KNOWN_HOSTS>", "known hosts not from the variable"
+            # The step writes the variable's lines, and only them, into that file.
+            written = re.findall(r'"\$\{SSH_KNOWN_HOSTS\}"\s*>\s*"?([^"\s;]+)', step.script)
+            assert [shell_paths(path) for path in written] == [known_hosts], (written, known_hosts)
+
+
+# --- the bots and Poetry ---------------------------------------------------------------------
+
+
+def days(age: str) -> float:
+    number, unit = re.fullmatch(r"(\d+)\s*(day|days|d|hour|hours|h)", age.strip()).groups()  # type: ignore[union-attr]
+    return int(number) / (24 if unit.startswith("h") else 1)
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_the_update_bots_wait_a_few_days_before_taking_a_release(rendered: dict[str, Project], name: str) -> None:
+    project = rendered[name]
+    config = project.yaml(".github/dependabot.yml")
+    for update in config["updates"]:
+        assert update.get("cooldown", {}).get("default-days", 0) >= 3, update["package-ecosystem"]
+    if project.has_file("renovate.json"):
+        renovate = project.json("renovate.json")
+        waits = [
+            days(rule["minimumReleaseAge"])
+            for rule in renovate.get("packageRules", [])
+            if "pypi" in rule.get("matchDatasources", []) and rule.get("enabled", True) and "minimumReleaseAge" in rule
+        ]
+        assert waits and min(waits) >= 3, waits
+
+
+def test_poetry_reads_the_settings_ci_and_the_readme_rely_on(rendered: dict[str, Project], tmp_path: Path) -> None:
+    """Read by Poetry itself, with no user configuration: system git (the credential helpers and
+    SSH setup the README gives git) and the virtualenv in .venv, the path CI caches."""
+    project = rendered["defaults"]
+    result = subprocess.run(
+        [str(BIN / "poetry"), "config", "--list"],
+        cwd=project.path,
+        env=tool_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    settings = dict(line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line)
+    assert settings["system-git-client"] == "true"
+    assert settings["virtualenvs.in-project"] == "true"
+    cached = {
+        step.inputs["path"]
+        for action in local_actions(project)
+        for step in plan_action(project.path, action, PUSH_TO_DEFAULT)
+        if step.uses.startswith("actions/cache/restore@")
+    }
+    assert ".venv" in cached
+
+
+# --- the planner can fail -------------------------------------------------------------------------
+
+
+def test_a_condition_written_another_way_is_still_evaluated_for_every_event() -> None:
+    """The check the static test cannot make: this save condition names a push and the default
+    branch, yet saves on pull requests too."""
+    planted = (
+        "steps.venv.outputs.cache-hit != 'true' && (github.event_name == 'push' || github.event_name == "
+        "'pull_request') && github.event.repository.default_branch != ''"
+    )
+    for event in EVENTS.values():
+        context = {"github": event.github(), "steps": {}}
+        may = True in outcomes(planted, context, {"success": True, "failure": False})
+        assert may == (event.event_name in ("push", "pull_request")), event.label
+
+
+ACTION = ".github/actions/setup-project/action.yml"
+GATE_STEP = "      - name: Wait for CI to pass on the tagged commit\n"
+PLANTED: dict[str, tuple[str, str, str, str, Callable[..., None]]] = {
+    # name: (option set, file, text, replaced by, the check that must fail)
+    "cache saved unless a pull request": (
+        "defaults",
+        ACTION,
+        "github.event_name == 'push' && github.ref_type",
+        "github.event_name != 'pull_request' && github.ref_type",
+        test_caches_are_saved_only_by_pushes_to_the_default_branch,
+    ),
+    "a credential helper for every host": (
+        "defaults",
+        ACTION,
+        "credential.https://github.com.helper",
+        "credential.helper",
+        test_git_offers_the_credential_and_rewrites_urls_for_the_configured_host_only,
+    ),
+    "a new ssh host key accepted": (
+        "ssh",
+        ACTION,
+        "StrictHostKeyChecking=yes",
+        "StrictHostKeyChecking=accept-new",
+        test_ssh_accepts_only_the_host_keys_of_the_ssh_known_hosts_variable,
+    ),
+    "the release gate skipped on tags": (
+        "defaults",
+        ".github/workflows/release.yml",
+        GATE_STEP,
+        GATE_STEP + "        if: github.ref_type == 'branch'\n",
+        test_the_release_gate_runs_on_every_tag_and_nothing_runs_after_a_failed_step,
+    ),
+    "the App key in the fetch step": (
+        "github-app",
+        ACTION,
+        "PRIVATE_GIT_TOKEN: ${{ steps.app-token.outputs.token }}",
+        "PRIVATE_GIT_TOKEN: ${{ steps.app-token.outputs.token }}\n        APP_KEY: ${{ inputs.app-private-key }}",
+        test_the_app_key_reaches_only_the_token_action,
+    ),
+    "the App key outside its environment": (
+        "template-updates",
+        ".github/workflows/template-update.yml",
+        "    environment: template-update\n",
+        "",
+        test_the_template_update_key_is_read_only_in_its_protected_environment,
+    ),
+    "secrets for a fork's pull request": (
+        "defaults",
+        ".github/workflows/ci.yml",
+        "  pull_request:\n",
+        "  pull_request_target:\n",
+        test_no_step_holds_a_secret_in_a_run_a_fork_can_start,
+    ),
+    "the token beside pytest": (
+        "defaults",
+        ".github/workflows/ci.yml",
+        "        run: poetry run pytest",
+        "        env:\n          TOKEN: ${{ secrets.POETRY_GIT_TOKEN }}\n        run: poetry run pytest",
+        test_the_org_credential_never_reaches_a_step_that_runs_third_party_code,
+    ),
+}
+
+
+@pytest.mark.parametrize("planted", PLANTED)
+def test_the_event_checks_catch_a_planted_mistake(rendered: dict[str, Project], tmp_path: Path, planted: str) -> None:
+    name, relative, text, replacement, check = PLANTED[planted]
+    copy = tmp_path / "project"
+    shutil.copytree(rendered[name].path, copy)
+    original = (copy / relative).read_text()
+    assert text in original
+    (copy / relative).write_text(original.replace(text, replacement))
+    arguments: dict[str, Any] = {"rendered": {name: Project(copy, "cookiecutter")}, "name": name}
+    if "tmp_path" in check.__code__.co_varnames[: check.__code__.co_argcount]:
+        arguments["tmp_path"] = tmp_path
+    with pytest.raises(AssertionError) as caught:
+        check(**arguments)
+    assert not isinstance(caught.value, ExpressionError), caught.value  # the check failed, not the planner
