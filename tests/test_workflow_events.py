@@ -22,7 +22,7 @@ GitHub's expression rules; an earlier step's outputs take every value they could
   the system git client and an in-project .venv, which CI caches.
 
 PLANTED (at the end) shows each kind of check failing on a rendered file with a mistake in it;
-scripts/mutate_workflows.py plants a catalogue of such mistakes in the template itself.
+quality/mutate_workflows.py plants a catalogue of such mistakes in the template itself.
 """
 
 from __future__ import annotations

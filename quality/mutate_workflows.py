@@ -1,10 +1,10 @@
 """Mutation testing of the generated workflows, action and configuration: do the tests notice a
 realistic mistake?
 
-    .venv/bin/python scripts/mutate_workflows.py                  every mistake of the catalogue
-    .venv/bin/python scripts/mutate_workflows.py --list           the catalogue, nothing run
-    .venv/bin/python scripts/mutate_workflows.py --only ssh-      mistakes whose key holds a text
-    .venv/bin/python scripts/mutate_workflows.py --results r.json each result as it comes
+    .venv/bin/python quality/mutate_workflows.py                  every mistake of the catalogue
+    .venv/bin/python quality/mutate_workflows.py --list           the catalogue, nothing run
+    .venv/bin/python quality/mutate_workflows.py --only ssh-      mistakes whose key holds a text
+    .venv/bin/python quality/mutate_workflows.py --results r.json each result as it comes
 
 MISTAKES is the catalogue, as data: each mistake names a file of the template (`TREE/...` for the
 project tree, whatever its folder is called), an anchor (a regular expression; its first match,
