@@ -165,4 +165,3 @@ def test_imported_from_refuses_after_a_first_release_or_without_a_url(
     assert result.returncode == 1 and reason in result.stderr, result.stderr
     assert (copy / "CHANGELOG.md").read_text() == UPSTREAM_CHANGELOG
     assert run(["git", "tag", "--list"], copy, env).stdout.split() == tags
-
