@@ -43,6 +43,7 @@ CHECK_TESTS = "tests/test_check_command.py"
 ACTION = "TREE/.github/actions/setup-project/action.yml"
 CI = "TREE/.github/workflows/ci.yml"
 RELEASE = "TREE/.github/workflows/*release.yml*"
+RELEASE_GATE = "TREE/scripts/release_gate.sh"
 UPDATE = "TREE/.github/workflows/*template-update.yml*"
 STRUCTURE = f"{STATIC_TESTS}::test_structure_that_no_tool_checks"
 
@@ -377,10 +378,26 @@ MISTAKES = [
     Mistake(
         "release-gate-counts-any-event",
         "gate switched off",
-        RELEASE,
+        RELEASE_GATE,
         r"&event=push",
         "",
         (f"{BEHAVIOUR_TESTS}::test_the_release_goes_on_when_ci_passed_on_the_tagged_commit",),
+    ),
+    Mistake(
+        "release-gate-counts-a-side-branch-run",
+        "gate switched off",
+        RELEASE_GATE,
+        r"&branch=\$\{DEFAULT_BRANCH\}",
+        "",
+        (f"{BEHAVIOUR_TESTS}::test_a_tag_on_a_side_branch_whose_ci_passed_is_not_released",),
+    ),
+    Mistake(
+        "release-gate-takes-a-commit-off-the-default-branch",
+        "gate switched off",
+        RELEASE_GATE,
+        r'\[ "\$\{position\}" = identical \]',
+        '[ "${position}" = identical ] || [ "${position}" = diverged ]',
+        (f"{BEHAVIOUR_TESTS}::test_a_tag_on_a_side_branch_whose_ci_passed_is_not_released",),
     ),
     Mistake(
         "release-of-an-unknown-tag",

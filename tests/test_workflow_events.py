@@ -200,8 +200,11 @@ def publishes(step: PlannedStep) -> bool:
     return bool(re.search(r"\bgh release\b", step.script))
 
 
-def asks_for_ci(step: PlannedStep) -> bool:
-    return "actions/workflows/ci.yml/runs" in step.script
+def asks_for_ci(step: PlannedStep, project: Project) -> bool:
+    """The step asks the API for CI's runs, in its own script or in a script of the project it runs."""
+    called = [project.path / name for name in re.findall(r"\bscripts/[\w.-]+", step.script)]
+    text = step.script + "".join(path.read_text() for path in called if path.is_file())
+    return "actions/workflows/ci.yml/runs" in text
 
 
 def needed(run: PlannedRun, job_id: str) -> set[str]:
@@ -224,8 +227,10 @@ def test_the_release_gate_runs_on_every_tag_and_nothing_runs_after_a_failed_step
         assert "failure" not in job.when, f"{job.id} runs after a job it needs failed"
         steps = [step for step in job.steps if not step.action]
         publish = [n for n, step in enumerate(steps) if publishes(step)]
-        gate = [n for n, step in enumerate(steps) if asks_for_ci(step)]
-        gated_before = any(asks_for_ci(step) for other in needed(run, job.id) for step in run.jobs[other].steps)
+        gate = [n for n, step in enumerate(steps) if asks_for_ci(step, rendered[name])]
+        gated_before = any(
+            asks_for_ci(step, rendered[name]) for other in needed(run, job.id) for step in run.jobs[other].steps
+        )
         if publish:
             assert gated_before or (gate and max(gate) < min(publish)), f"{job.id}: no CI gate before publishing"
         for step in steps:
