@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import OPTION_SETS, Bake, Project, answers_for, run, tool_env
+from support import OPTION_SETS, TREE, Bake, Project, answers_for, run, tool_env
 from support.engines import STOCK_COPIER
 from support.git_credentials import credential_helper_env, files_holding
 from support.gitserver import LATER_TAG, TAG, GitServer
@@ -87,7 +87,7 @@ def template_project(tmp_path_factory: pytest.TempPathFactory, git_server: GitSe
     root = tmp_path_factory.mktemp("template-project")
     env = tool_env(root / "home")
     template = copy_template(root / "template", env)  # tagged v0.1.0
-    tree = next(path for path in template.iterdir() if path.name.startswith("{{ cookiecutter.project_slug"))
+    tree = template / TREE.name
     with (tree / ".gitignore").open("a") as ignore:
         ignore.write(TEMPLATE_CHANGE)
     (tree / NEW_FILE).write_text(NEW_FILE_TEXT)
