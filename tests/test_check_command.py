@@ -1437,10 +1437,10 @@ def fetch_lines(server: GitServer, into: Path) -> list[str]:
     other = "https://git.elsewhere.example/acme/elsewhere.git @ v2"
     ssh = f"ssh://git@{server.host.split(':')[0]}/acme/core-lib.git @ v1.0.0"
     return [
-        f"ok    app-lib    {server.url('app-lib')} @ v1.0.0: mirrored to {into}/acme/app-lib.git, locked commit "
-        f"{commit_of(server, 'app-lib')[:12]}, {commit_of(server, 'app-lib')[:12]} present",
-        f"ok    core-lib   {server.url('core-lib').removesuffix('.git')} @ v1.0.0: mirrored to "
-        f"{into}/acme/core-lib.git, locked commit {commit_of(server, 'core-lib')[:12]} present",
+        f"ok    app-lib    {server.url('app-lib')} @ v1.0.0: locked commit {commit_of(server, 'app-lib')[:12]} "
+        f"fetched into {into}/acme/app-lib.git, without history",
+        f"ok    core-lib   {server.url('core-lib').removesuffix('.git')} @ v1.0.0: locked commit "
+        f"{commit_of(server, 'core-lib')[:12]} fetched into {into}/acme/core-lib.git, without history",
         f"skip  elsewhere  {other}: not on {server.host}: Poetry fetches it itself, without this credential",
         f"skip  over-ssh   {ssh}: not on {server.host}: Poetry fetches it itself, without this credential",
     ]
@@ -1486,10 +1486,11 @@ def test_fetch_mirrors_each_locked_source_on_the_host_where_the_install_looks(
     for repo, url in (("app-lib", server.url("app-lib")), ("core-lib", server.url("core-lib").removesuffix(".git"))):
         clone = tmp_path / "install" / repo
         subprocess.run(["git", "clone", "-q", "--", url, str(clone)], env=install, check=True, capture_output=True)
-        head = subprocess.run(
-            ["git", "-C", str(clone), "rev-parse", "v1.0.0^{commit}"], env=install, capture_output=True
-        )
-        assert head.stdout.decode().strip() == commit_of(server, repo)
+        # Poetry checks out the locked commit; the copy holds it, and nothing before it.
+        commit = commit_of(server, repo)
+        subprocess.run(["git", "-C", str(clone), "checkout", "-q", commit], env=install, check=True)
+        history = subprocess.run(["git", "-C", str(clone), "rev-list", "--all"], env=install, capture_output=True)
+        assert history.stdout.decode().split() == [commit]
     assert server.take_requests() == []
     assert files_holding(into, server.token) == []
     assert server.token not in result.out
@@ -1518,15 +1519,16 @@ def test_fetch_never_sends_the_token_elsewhere_nor_writes_it(
         locked,
     )
     assert result.code == 1
-    calls = shim.calls()
-    assert sorted(call.argv[-2] for call in calls) == [
+    calls = [call for call in shim.calls() if "fetch" in call.argv]
+    assert sorted(call.argv[call.argv.index("--") + 1] for call in calls) == [
         server.url("app-lib"),
         server.url("core-lib").removesuffix(".git"),
     ]
     for call in calls:
-        assert call.argv[:4] == ["clone", "--mirror", "--quiet", "--"]
+        url = call.argv[call.argv.index("--") + 1]
+        assert call.argv[2:7] == ["fetch", "--quiet", "--depth", "1", "--"]
         assert call.env["CHECK_GIT_PASSWORD"] == "planted-token"
-        assert call.env["GIT_CONFIG_KEY_0"] == f"credential.{call.argv[-2]}.helper"
+        assert call.env["GIT_CONFIG_KEY_0"] == f"credential.{url}.helper"
         assert call.env["GIT_ALLOW_PROTOCOL"] == "https:ssh"
     assert "planted-token" not in result.out + result.err
 
@@ -1638,7 +1640,7 @@ def test_fetch_keeps_objects_in_the_mirror_and_finds_commits_only_there(
         f"FAIL  app-lib   {server.url('app-lib')} @ v1.0.0: the locked commit {foreign[:12]}"
     )
     assert not (tmp_path / "objects").exists()
-    assert any((into / "acme" / "core-lib.git" / "objects" / "pack").iterdir())
+    assert any(path.is_file() for path in (into / "acme" / "core-lib.git" / "objects").rglob("*"))
 
 
 def test_fetch_without_a_lock_asks_for_one_unless_nothing_is_private(
@@ -2097,16 +2099,28 @@ def assert_safe(call: Call, into: Path) -> None:
     """What git may be given: fixed options, `--`, an allowed URL; or a check inside a mirror."""
     argv = call.argv
     assert all(arg.isprintable() and arg.isascii() and " " not in arg for arg in argv), argv
-    if argv[0] == "--git-dir":
-        assert argv[1].startswith(f"{into}/") and argv[2:4] == ["cat-file", "-e"], argv
-        assert re.fullmatch(r"([0-9a-f]{40}|[0-9a-f]{64})\^\{commit\}", argv[4]), argv
-        return
-    dash = argv.index("--")
-    assert argv[:dash] in (["ls-remote"], ["ls-remote", "--exit-code"], ["clone", "--mirror", "--quiet"]), argv
-    assert ALLOWED_URL.fullmatch(argv[dash + 1]), argv
-    assert len(argv) == dash + 3, argv
-    if argv[0] == "clone":
+    commit = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+    if argv[0] == "init":
+        assert argv[:4] == ["init", "--bare", "--quiet", "--"] and len(argv) == 5, argv
         assert Path(argv[-1]).parent.parent == into and argv[-1].endswith(".git"), argv
+        return
+    if argv[0] == "--git-dir":
+        assert Path(argv[1]).parent.parent == into, argv
+        if argv[2] != "fetch":
+            local = argv[2:]
+            assert local[:2] in (["cat-file", "-e"], ["update-ref", f"refs/heads/locked/{local[-1]}"]) or local[
+                :2
+            ] == ["symbolic-ref", "HEAD"], argv
+            assert commit.fullmatch(local[-1].removeprefix("refs/heads/locked/").removesuffix("^{commit}")), argv
+            return
+        argv = argv[2:]
+    dash = argv.index("--")
+    assert argv[:dash] in (["ls-remote"], ["ls-remote", "--exit-code"], ["fetch", "--quiet", "--depth", "1"]), argv
+    assert ALLOWED_URL.fullmatch(argv[dash + 1]), argv
+    if argv[0] == "fetch":
+        assert argv[dash + 2 :] and all(commit.fullmatch(arg) for arg in argv[dash + 2 :]), argv
+    else:
+        assert len(argv) == dash + 3, argv
     assert call.env["GIT_ALLOW_PROTOCOL"] == "https:ssh" and call.env["GIT_TERMINAL_PROMPT"] == "0"
 
 

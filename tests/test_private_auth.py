@@ -945,8 +945,8 @@ echo "GIT_TRACE_PACKET=$RUNNER_TEMP/trace-saw" >> "$GITHUB_ENV"
 """,
     "PATH": r"""
 mkdir -p "$RUNNER_TEMP/shims"
-for tool in git python3 ssh ssh-add ssh-agent mktemp bash env; do
-  printf '#!/bin/sh\nenv > "%s/shim-ran-$$"\nexit 1\n' "$RUNNER_TEMP" > "$RUNNER_TEMP/shims/$tool"
+for tool in git python3 ssh ssh-add ssh-agent mktemp env sleep; do
+  printf '#!/bin/sh\n/usr/bin/env > "%s/shim-ran-%s-$$"\nexit 1\n' "$RUNNER_TEMP" "$tool" > "$RUNNER_TEMP/shims/$tool"
   chmod +x "$RUNNER_TEMP/shims/$tool"
 done
 echo "$RUNNER_TEMP/shims" >> "$GITHUB_PATH"
@@ -969,7 +969,7 @@ def test_an_earlier_step_cannot_steer_the_credential_step(
     needles = secret_needles(secret) + (ssh_key_needles(secret) if ci.ssh else [])
     assert find_on_disk(tmp_path, needles)[0] == []
     assert list(temp.glob("*-saw*")) == []
-    ran = sorted(path.name.rsplit("-", 1)[0] for path in temp.glob("*-ran-*"))
+    ran = sorted(path.name.rsplit("-", 1)[0] for path in temp.glob("*-ran*"))
     # BASH_ENV did run, in the step before, which holds nothing: the plant works where it can.
     assert ran == (["bash-env-ran"] if plant == "BASH_ENV" else [])
 

@@ -731,26 +731,26 @@ def make_mirror(mirror: Mirror, token_host: str | None, timeout: float) -> Row:
         why = f"cannot create {mirror.path.parent}: {problem.strerror}"
         return "FAIL", first, f"{why}; fix: choose another --into"
     local = ["--git-dir", str(mirror.path)]
-    created = git(["init", "--bare", "--quiet", "--", str(mirror.path)], git_environment())
-    if created.returncode != 0:
-        return "FAIL", first, f"cannot create {mirror.path}; fix: choose another --into"
+    # Should this fail, the fetch into it fails too, and says why.
+    git(["init", "--bare", "--quiet", "--", str(mirror.path)], git_environment())
     commits = list(dict.fromkeys(package.commit for package in mirror.packages))
-    try:
-        fetch = git(
-            [*local, "fetch", "--quiet", "--depth", "1", "--", first.url, *commits],
-            credential_environment(first.url, token_host),
-            timeout,
-        )
-    except subprocess.TimeoutExpired:
-        why = f"host unreachable: no answer from {mirror.url.host} in {timeout:g} s"
-        return "FAIL", first, f"{why}; fix: check the network"
-    missing = ("not our ref", "couldn't find remote ref", "no such remote ref")
-    if fetch.returncode != 0 and not any(text in fetch.stderr.lower() for text in missing):
-        return "FAIL", first, "{}; fix: {}".format(*diagnose(first, mirror.url, fetch.stderr))
-    for package in mirror.packages:
-        present = [*local, "cat-file", "-e", package.commit + "^{commit}"]
+    for commit in commits:
+        package = next(package for package in mirror.packages if package.commit == commit)
+        try:  # one commit at a time: a missing one is named, not the first of the list
+            fetch = git(
+                [*local, "fetch", "--quiet", "--depth", "1", "--", first.url, commit],
+                credential_environment(first.url, token_host),
+                timeout,
+            )
+        except subprocess.TimeoutExpired:
+            why = f"host unreachable: no answer from {mirror.url.host} in {timeout:g} s"
+            return "FAIL", first, f"{why}; fix: check the network"
+        missing = ("not our ref", "couldn't find remote ref", "no such remote ref")
+        if fetch.returncode != 0 and not any(text in fetch.stderr.lower() for text in missing):
+            return "FAIL", first, "{}; fix: {}".format(*diagnose(first, mirror.url, fetch.stderr))
+        present = [*local, "cat-file", "-e", commit + "^{commit}"]
         if git(present, git_environment()).returncode != 0:  # local: no network to wait for
-            why = f"the locked commit {package.commit[:12]} of {shown(package.name)} is not in "
+            why = f"the locked commit {commit[:12]} of {shown(package.name)} is not in "
             why += f"{mirror.url.repository} (moved or force-pushed since the lock)"
             return "FAIL", first, f"{why}; fix: run poetry lock and commit poetry.lock"
     for commit in commits:
