@@ -1707,7 +1707,7 @@ def test_help_says_who_runs_each_subcommand_where(check: ModuleType, capsys: pyt
         assert check.main([*argv] or ["--help"]) == 0
         top = " ".join(capsys.readouterr().out.split())
         assert top.partition("[-h] ")[2].startswith(
-            "{check,preflight,repositories,fetch} ... The private git dependencies: can git reach them, and what "
+            "{check,preflight,repositories,fetch,sources-key} ... The private git dependencies: can git reach them, and what "
             "must CI fetch. Standard library only. positional arguments:"
         )
         assert top.endswith(" Without a subcommand: check.")
@@ -1715,7 +1715,8 @@ def test_help_says_who_runs_each_subcommand_where(check: ModuleType, capsys: pyt
             "check A person, on their own machine: can git reach every private dependency with my own credentials?",
             "preflight CI, before every install: stop clearly without the secret, then check every dependency.",
             "repositories CI, GitHub App mode: the names of the repositories the App token must read.",
-            "fetch CI, the fetch phase: mirror each locked git source on HOST into DIR/<org>/<repo>.git.",
+            "fetch CI, the fetch phase: each locked commit on HOST into DIR/<org>/<repo>.git, no history.",
+            "sources-key CI: a name for the locked commits fetch holds (a cache key), empty when there are none.",
         ):
             assert line in top
     texts = {
@@ -1742,8 +1743,8 @@ def test_help_says_who_runs_each_subcommand_where(check: ModuleType, capsys: pyt
     assert "--ssh SSH mode: the credential is an SSH agent" in texts["preflight"]
     assert "--host HOST the git host, for --per-repository-credential" in texts["preflight"]
     assert "--owner ORG the organization the GitHub App token reaches" in texts["repositories"]
-    assert "--host HOST the git host whose sources are mirrored; sources elsewhere are skipped" in texts["fetch"]
-    assert "--into DIR where the mirrors go" in texts["fetch"]
+    assert "--host HOST the git host whose sources are fetched; sources elsewhere are skipped" in texts["fetch"]
+    assert "--into DIR where the fetched sources go" in texts["fetch"]
 
 
 def test_the_module_docstring_says_who_runs_each_subcommand_where(check: ModuleType) -> None:
@@ -1753,8 +1754,32 @@ def test_the_module_docstring_says_who_runs_each_subcommand_where(check: ModuleT
         ("preflight --secret NAME [--ssh]", "CI, before every install"),
         ("repositories --owner ORG", "CI, GitHub App mode"),
         ("fetch --host HOST --into DIR", "CI, the fetch phase"),
+        ("sources-key --host HOST", "CI: one hash of the locked commits fetch would hold"),
     ):
         assert f"{usage} {who}" in doc
+
+
+def test_the_sources_key_names_the_locked_commits_on_the_host_and_nothing_else(
+    check: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cache key of the fetched sources: the same for the same commits, whatever else the lock
+    holds; another for any other commit; empty without a source on the host."""
+    host = "git.example.com"
+
+    def key(*packages: tuple[str, str, str, str], name: str = "p") -> str:
+        project = write_project(tmp_path / name / str(len(packages)), "", lock_file(*packages))
+        result = run(check, capsys, "sources-key", "--host", host, "--pyproject", project)
+        assert (result.code, result.err) == (0, "")
+        return result.out.strip()
+
+    core = ("core-lib", f"https://{host}/acme/core-lib.git", "v1.0.0", "a" * 40)
+    elsewhere = ("other", "https://git.elsewhere.example/acme/other.git", "v1", "b" * 40)
+    first = key(core)
+    assert re.fullmatch(r"[0-9a-f]{64}", first)
+    assert key(core, elsewhere, name="with-another-host") == first
+    assert key((*core[:3], "c" * 40), name="moved") != first
+    assert key(core, ("app-lib", f"https://{host}/acme/app-lib.git", "v1", "d" * 40), name="added") != first
+    assert key(elsewhere, name="none-on-host") == ""
 
 
 def test_timeouts_default_to_a_minute_per_check_and_ten_per_clone(check: ModuleType) -> None:
@@ -2108,9 +2133,10 @@ def assert_safe(call: Call, into: Path) -> None:
         assert Path(argv[1]).parent.parent == into, argv
         if argv[2] != "fetch":
             local = argv[2:]
-            assert local[:2] in (["cat-file", "-e"], ["update-ref", f"refs/heads/locked/{local[-1]}"]) or local[
-                :2
-            ] == ["symbolic-ref", "HEAD"], argv
+            assert local[:2] in (["cat-file", "-e"], ["update-ref", f"refs/heads/locked/{local[-1]}"]) or local[:2] == [
+                "symbolic-ref",
+                "HEAD",
+            ], argv
             assert commit.fullmatch(local[-1].removeprefix("refs/heads/locked/").removesuffix("^{commit}")), argv
             return
         argv = argv[2:]

@@ -47,6 +47,7 @@ from support.git_credentials import (
     repository_settings,
     secret_needles,
     ssh_key_needles,
+    ssh_through_mount_namespace,
 )
 from support.gitserver import GitServer, SshGitServer, new_token
 from support.workflow_jobs import CacheService, JobRun, Runner
@@ -276,21 +277,15 @@ def lock_as_a_developer(project: Path, server: GitServer, root: Path) -> None:
     shutil.rmtree(clone)
 
 
-def ssh_through_mount_namespace(ssh: SshGitServer, root: Path) -> list[str]:
-    """A command that starts a step where /usr/bin/ssh reaches the test's sshd as git@HOST:22
-    reaches GitHub's: the credential step runs ssh by that path, with `-F /dev/null`, so neither
-    PATH nor a config file can point it at the test's port; a private mount namespace can."""
+def namespace_for(ssh: SshGitServer, root: Path) -> list[str]:
+    """ssh_through_mount_namespace, which needs root and unshare: a skip here without them, a
+    failure where CI demands every tool."""
     if os.geteuid() != 0 or not shutil.which("unshare"):
-        message = "a private mount namespace needs root and unshare"
+        message = "the SSH tests need root and unshare for a private mount namespace"
         if os.environ.get("TEMPLATE_TESTS_REQUIRE_ALL"):
             pytest.fail(message)
         pytest.skip(message)
-    real = root / "real-ssh"
-    shutil.copy("/usr/bin/ssh", real)
-    shim = root / "ssh-to-test-server"
-    write_script(shim, f'exec "{real}" -p "{ssh.port}" -l "{ssh.user}" "$@"\n')
-    mount = 'mount --bind "$0" /usr/bin/ssh && exec "$@"'
-    return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", mount, str(shim)]
+    return ssh_through_mount_namespace(ssh, root)
 
 
 @dataclass
@@ -369,7 +364,7 @@ class CiRun:
             skip=skip or set(),
             matrix={"python-version": "3.11"},
             needs={name: run.needs_entry() for name, run in self.jobs.items()},
-            wrap=ssh_through_mount_namespace(self.ssh, self.root) if self.ssh else [],
+            wrap=namespace_for(self.ssh, self.root) if self.ssh else [],
         )
         if self.github is not None:
             context.github = self.github

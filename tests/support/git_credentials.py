@@ -41,6 +41,20 @@ def ssh_client_for(ssh: SshGitServer, home: Path, tools: Path) -> None:
     shim.chmod(0o755)
 
 
+def ssh_through_mount_namespace(ssh: SshGitServer, root: Path) -> list[str]:
+    """A command prefix that starts a step where /usr/bin/ssh reaches the test's sshd as git@HOST:22
+    reaches GitHub's: the credential step runs ssh by that path with `-F /dev/null`, so neither
+    PATH nor a config file can point it at the test's port; a private mount namespace (root and
+    unshare) can. The caller checks that both are there."""
+    real = root / "real-ssh"
+    shutil.copy("/usr/bin/ssh", real)
+    shim = root / "ssh-to-test-server"
+    shim.write_text(f'#!/bin/sh\nexec "{real}" -p "{ssh.port}" -l "{ssh.user}" "$@"\n')
+    shim.chmod(0o755)
+    mount = 'mount --bind "$0" /usr/bin/ssh && exec "$@"'
+    return ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", mount, str(shim)]
+
+
 def credential_helper_env(server: GitServer, variable: str = "PRIVATE_GIT_TOKEN") -> dict[str, str]:
     """git's credential for the server as a bot's job gets it: a helper given only through
     GIT_CONFIG_* that reads the token from the environment variable `variable` (the generated
