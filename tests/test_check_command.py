@@ -1707,8 +1707,8 @@ def test_help_says_who_runs_each_subcommand_where(check: ModuleType, capsys: pyt
         assert check.main([*argv] or ["--help"]) == 0
         top = " ".join(capsys.readouterr().out.split())
         assert top.partition("[-h] ")[2].startswith(
-            "{check,preflight,repositories,fetch,sources-key} ... The private git dependencies: can git reach them, and what "
-            "must CI fetch. Standard library only. positional arguments:"
+            "{check,preflight,repositories,fetch,sources-key} ... The private git dependencies: can git reach them, "
+            "and what must CI fetch. Standard library only. positional arguments:"
         )
         assert top.endswith(" Without a subcommand: check.")
         for line in (
