@@ -141,8 +141,8 @@ class JobRun:
         nested.skip = set(self.action_skip)
         self.setup = ActionRun(action, given, nested)
         self.setup.run()
-        if self.setup.failed:
-            raise WorkflowError(f"the setup action failed in job {self.job}:\n{self.log()}")
+        # A failed step of the action fails the job: its later steps are skipped.
+        self.run.failed = self.run.failed or self.setup.failed
         return {}
 
     def execute(self, until: str | None = None) -> list[StepResult]:
