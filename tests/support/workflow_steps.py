@@ -61,7 +61,8 @@ class Context:
     matrix: dict[str, Any] = field(default_factory=dict)
     step_timeout: float = 600
     needs: dict[str, Any] = field(default_factory=dict)  # job id -> {"outputs": {...}, "result": ...}
-    wrap: list[str] = field(default_factory=list)  # a command every run step is started through
+    # A command each step with a shell of its own (`/bin/bash ... {0}`) is started through.
+    wrap: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -265,7 +266,7 @@ class ActionRun:
         )
         try:
             process = subprocess.run(
-                [*self.context.wrap, *command],
+                [*(self.context.wrap if shell != "bash" else []), *command],
                 cwd=self.context.workspace,
                 env=env,
                 capture_output=True,

@@ -15,7 +15,7 @@
 # GITHUB_PATH entry), and git reads no system or global configuration.
 set -eu -o pipefail
 
-secret="" ssh=no per_repository=() # the check script's flag, when given
+secret="" ssh=no per_repository=()  # the check script's flag, when given
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --secret) secret="$2"; shift 2 ;;
@@ -40,7 +40,7 @@ check=("${PYTHON}" -I -S scripts/check_private_deps.py)
 if [ "${ssh}" = yes ]; then
   # shellcheck source=scripts/ssh_agent.sh
   . scripts/ssh_agent.sh
-elif [ "${#per_repository[@]}" -eq 0 ]; then
+elif [ -z "${per_repository[*]}" ]; then
   # git asks this helper for the token, for the host only; it lives in no file and no URL.
   # shellcheck disable=SC2016  # expanded by the helper's shell, when git asks
   helper='!f() { test "$1" = get && printf "username=x-access-token\npassword=%s\n" "${PRIVATE_GIT_TOKEN}"; }; f'
