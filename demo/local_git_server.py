@@ -289,6 +289,10 @@ class _Handler(BaseHTTPRequestHandler):
             "GIT_HTTP_EXPORT_ALL": "1",
             "GIT_CONFIG_NOSYSTEM": "1",
             "GIT_CONFIG_GLOBAL": os.devnull,
+            # As GitHub does: a client may fetch a commit by its hash (`fetch --depth 1 URL SHA`).
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "uploadpack.allowAnySHA1InWant",
+            "GIT_CONFIG_VALUE_0": "true",
             "REQUEST_METHOD": self.command,
             "PATH_INFO": path_info,
             "QUERY_STRING": query,
@@ -498,7 +502,8 @@ match = len(words) == 2 and words[0] in ("git-upload-pack", "git upload-pack") a
 if not match or match[1] not in allowed:
     sys.stderr.write("ERROR: Repository not found.\n")
     sys.exit(1)
-os.execvp("git", ["git", "upload-pack", "--strict", os.path.join(root, match[1] + ".git")])
+os.execvp("git", ["git", "-c", "uploadpack.allowAnySHA1InWant=true", "upload-pack", "--strict",
+                  os.path.join(root, match[1] + ".git")])
 """
 
 

@@ -152,7 +152,12 @@ class CiInstall:
         self, work: Path, server: Any, template: Path, answers: dict[str, Any] | None = None, ssh: Any = None
     ) -> None:
         from support import package_index_url, render, tool_env
-        from support.git_credentials import APP_PRIVATE_KEY, credential_helper_env, repository_settings
+        from support.git_credentials import (
+            APP_PRIVATE_KEY,
+            credential_helper_env,
+            repository_settings,
+            ssh_through_mount_namespace,
+        )
 
         self.work, self.server, self.ssh = work, server, ssh
         overrides = {
@@ -169,6 +174,8 @@ class CiInstall:
         self.checkout = work / "checkout" / self.clean.name  # one path, as on a runner
         self.home = work / "home"
         self.tools = work / "bin"  # the ssh client's shim, in SSH mode
+        # The credential step runs /usr/bin/ssh with no config: a mount namespace points it at the sshd.
+        self.wrap = ssh_through_mount_namespace(ssh, work) if ssh and mode == "ssh" else []
         self.tools.mkdir()
         self.saved = work / "saved-caches"
         self.env = tool_env(self.home, **server.env())
@@ -182,7 +189,10 @@ class CiInstall:
         path = given["path"]
         return self.home / path.removeprefix("~/") if path.startswith("~/") else self.checkout / path
 
-    def action_run(self) -> float:
+    def action_run(self) -> tuple[float, float]:
+        """One CI run's (credential job, setup action) seconds, as the rendered steps run them;
+        the first is 0 for a version without a credential job."""
+        from support.workflow_jobs import job_action
         from support.workflow_steps import ActionRun, Context, setup_inputs
 
         post_saves: list[dict[str, str]] = []  # actions/cache saves its misses after the job
@@ -214,38 +224,55 @@ class CiInstall:
             caching[0] += time.perf_counter() - start
             return {}
 
+        def context(runner_temp: Path, names: set[str]) -> Context:
+            shutil.rmtree(runner_temp, ignore_errors=True)
+            runner_temp.mkdir()
+            return Context(
+                workspace=self.checkout,
+                runner_temp=runner_temp,
+                base_env=self.env,
+                secrets=self.secrets,
+                vars=self.variables,
+                uses={
+                    "actions/checkout": None,
+                    "actions/setup-python": lambda given: {"python-path": os.path.realpath(sys.executable)},
+                    "actions/cache": restore_then_save,
+                    "actions/cache/restore": restore,
+                    "actions/cache/save": save,
+                    # GitHub would mint an installation token; the server's token stands for it.
+                    "actions/create-github-app-token": lambda given: {"token": self.server.token},
+                },
+                # Poetry is on PATH already: installing and linking it are a runner's business.
+                skip={"Install Poetry", "Put Poetry on PATH"} & names,
+                wrap=self.wrap,
+            )
+
+        def timed(run: ActionRun) -> float:
+            caching[0] = 0.0
+            start = time.perf_counter()
+            results = run.run()
+            elapsed = time.perf_counter() - start - caching[0]
+            failed = [result for result in results if result.outcome == "failure"]
+            if failed:
+                raise RuntimeError(f"{failed[0].name} failed:\n{failed[0].stdout}{failed[0].stderr}")
+            return elapsed
+
+        workflow = self.checkout / ".github" / "workflows" / "ci.yml"
+        credential_seconds, needs = 0.0, {}
+        if CREDENTIAL_JOB in yaml.safe_load(workflow.read_text())["jobs"]:
+            steps = job_action(workflow, CREDENTIAL_JOB, self.work)
+            job = ActionRun(steps, {}, context(self.work / "credential-temp", set()))
+            credential_seconds = timed(job)
+            outputs = yaml.safe_load(workflow.read_text())["jobs"][CREDENTIAL_JOB]["outputs"]
+            needs = {CREDENTIAL_JOB: {"outputs": {name: job.resolve(value) for name, value in outputs.items()}}}
         action = self.checkout / ".github" / "actions" / "setup-project" / "action.yml"
         names = {step.get("name") for step in yaml.safe_load(action.read_text())["runs"]["steps"]}
-        context = Context(
-            workspace=self.checkout,
-            runner_temp=self.work / "runner-temp",
-            base_env=self.env,
-            secrets=self.secrets,
-            vars=self.variables,
-            uses={
-                "actions/setup-python": None,
-                "actions/cache": restore_then_save,
-                "actions/cache/restore": restore,
-                "actions/cache/save": save,
-                # GitHub would mint an installation token; the server's token stands for it.
-                "actions/create-github-app-token": lambda given: {"token": self.server.token},
-            },
-            # Poetry is on PATH already: installing and linking it are a runner's business.
-            skip={"Install Poetry", "Put Poetry on PATH"} & names,
-        )
-        shutil.rmtree(context.runner_temp, ignore_errors=True)
-        context.runner_temp.mkdir()
-        workflow = self.checkout / ".github" / "workflows" / "ci.yml"
-        run = ActionRun(action, setup_inputs(workflow, "lint", context), context)
-        start = time.perf_counter()
-        results = run.run()
-        elapsed = time.perf_counter() - start - caching[0]
-        failed = [result for result in results if result.outcome == "failure"]
-        if failed:
-            raise RuntimeError(f"{failed[0].name} failed:\n{failed[0].stdout}{failed[0].stderr}")
+        install = context(self.work / "runner-temp", names)
+        install.needs = needs
+        install_seconds = timed(ActionRun(action, setup_inputs(workflow, "lint", install), install))
         for given in post_saves:  # actions/cache's post step
             save(given)
-        return elapsed
+        return credential_seconds, install_seconds
 
     def fresh_checkout(self, keep_caches: bool) -> None:
         """A new clone of the repository and a new runner HOME; the saved caches kept or dropped."""
@@ -260,6 +287,9 @@ class CiInstall:
         if not keep_caches:
             shutil.rmtree(self.saved, ignore_errors=True)
 
+
+# The job of ci.yml that holds the org credential and fetches, when the version has one.
+CREDENTIAL_JOB = "private-sources"
 
 # The other ways CI can install (--install-modes): answers that change the install step.
 MODES: dict[str, dict[str, Any]] = {
@@ -294,18 +324,28 @@ def install_rows(work: Path, runs: int, before: str | None, modes: bool = False)
             for i, (label, (path, answers)) in enumerate(versions.items())
         }
         times = {label: {"cold": [], "warm": [], "no-op": []} for label in installs}
+        fetching = {label: {"cold": [], "warm": []} for label in installs}
         for _ in range(runs):  # alternated, so that every version sees the same load
             for label, install in installs.items():
                 install.fresh_checkout(keep_caches=False)
-                times[label]["cold"].append(install.action_run())
+                fetched, installed = install.action_run()
+                fetching[label]["cold"].append(fetched)
+                times[label]["cold"].append(installed)
                 install.fresh_checkout(keep_caches=True)
-                times[label]["warm"].append(install.action_run())
-                times[label]["no-op"].append(install.action_run())
+                fetched, installed = install.action_run()
+                fetching[label]["warm"].append(fetched)
+                times[label]["warm"].append(installed)
+                times[label]["no-op"].append(install.action_run()[1])
     notes = {
         "cold": "empty caches, 2 private deps",
         "warm": "restored caches, fresh checkout",
         "no-op": "installed already",
     }
+    for kind in ("cold", "warm"):
+        for label, measured in fetching.items():
+            if any(measured[kind]):  # a version with a credential job
+                note = "its own steps; plus a job start (an estimate: GitHub publishes no figure)"
+                rows.append((f"CI credential job, {kind}: {label}", measured[kind], note))
     for kind in ("cold", "warm", "no-op"):
         for label, measured in times.items():
             rows.append((f"CI install, {kind}: {label}", measured[kind], notes[kind]))

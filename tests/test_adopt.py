@@ -559,13 +559,18 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[subproces
 
 
 def ci_credential_env(project: Path, token: str) -> dict[str, str]:
-    """git's credential as the rendered CI step gives it: that step's own GIT_CONFIG_* entries (a
-    credential helper that reads the token from the environment) and the token in its variable."""
-    action = yaml.safe_load((project / ".github" / "actions" / "setup-project" / "action.yml").read_text())
-    step = next(step for step in action["runs"]["steps"] if step.get("name") == FETCH_STEP)
-    given = {name: str(value) for name, value in step["env"].items() if name.startswith("GIT_CONFIG_")}
-    assert step["env"]["PRIVATE_GIT_TOKEN"] == "${{ inputs.token }}" and token not in str(given)
-    assert any("helper" in value for value in given.values()), given
+    """git's credential as the rendered CI gives it: the credential helper that the credential
+    job's fetch script configures for the step's GIT_HOST (it reads the token from the
+    environment), and the token in its variable."""
+    ci = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    step = next(step for step in ci["jobs"]["private-sources"]["steps"] if step.get("name") == FETCH_STEP)
+    assert step["env"]["PRIVATE_GIT_TOKEN"].startswith("${{ secrets.")
+    script = (project / "scripts" / "fetch_private_sources.sh").read_text()
+    found = re.search(r"^  helper='(.*)'$", script, re.M)
+    assert found and 'GIT_CONFIG_KEY_1="credential.https://${GIT_HOST}.helper"' in script, script
+    key = f"credential.https://{step['env']['GIT_HOST']}.helper"
+    given = {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_0": key, "GIT_CONFIG_VALUE_0": ""}
+    given |= {"GIT_CONFIG_KEY_1": key, "GIT_CONFIG_VALUE_1": found[1]}
     return {**given, "PRIVATE_GIT_TOKEN": token, "GIT_TERMINAL_PROMPT": "0"}
 
 
@@ -680,7 +685,7 @@ def test_seed_project_adopts_the_template_and_takes_the_next_release(
     assert not (repository / ".github" / "workflows" / "check.yml").exists()
     template_ci = run([*git, "show", "HEAD^2:.github/workflows/ci.yml"], repository, env).stdout
     assert (repository / ".github" / "workflows" / "ci.yml").read_text() == template_ci
-    assert f"token: ${{{{ secrets.{TOKEN_SECRET} }}}}" in template_ci
+    assert f"PRIVATE_GIT_TOKEN: ${{{{ secrets.{TOKEN_SECRET} }}}}" in template_ci  # the credential job's
     assert "def total(prices: list[float]) -> float:" in (repository / "src" / "orders_api" / "__init__.py").read_text()
     assert files_holding(tmp_path, git_server.token) == [], "the token was left on disk"
 

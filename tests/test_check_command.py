@@ -1299,7 +1299,9 @@ def test_without_the_flag_git_never_gets_the_token(
     for host in hosts:
         run(check, capsys, "fetch", "--host", host, "--into", tmp_path / host, "--pyproject", project)
     calls = shim.calls()
-    assert len(calls) == 3 * 3 + 3
+    # Three checks of three repositories; per fetch, the repository made and its one fetch, which
+    # fails (the shim), so nothing more.
+    assert len(calls) == 3 * 3 + 3 * 2
     assert [call for call in calls if "CHECK_GIT_PASSWORD" in call.env or "GIT_CONFIG_COUNT" in call.env] == []
 
 
@@ -1584,10 +1586,10 @@ def fetch_lines(server: GitServer, into: Path) -> list[str]:
     other = "https://git.elsewhere.example/acme/elsewhere.git @ v2"
     ssh = f"ssh://git@{server.host.split(':')[0]}/acme/core-lib.git @ v1.0.0"
     return [
-        f"ok    app-lib    {server.url('app-lib')} @ v1.0.0: mirrored to {into}/acme/app-lib.git, locked commit "
-        f"{commit_of(server, 'app-lib')[:12]}, {commit_of(server, 'app-lib')[:12]} present",
-        f"ok    core-lib   {server.url('core-lib').removesuffix('.git')} @ v1.0.0: mirrored to "
-        f"{into}/acme/core-lib.git, locked commit {commit_of(server, 'core-lib')[:12]} present",
+        f"ok    app-lib    {server.url('app-lib')} @ v1.0.0: locked commit {commit_of(server, 'app-lib')[:12]} "
+        f"fetched into {into}/acme/app-lib.git, without history",
+        f"ok    core-lib   {server.url('core-lib').removesuffix('.git')} @ v1.0.0: locked commit "
+        f"{commit_of(server, 'core-lib')[:12]} fetched into {into}/acme/core-lib.git, without history",
         f"skip  elsewhere  {other}: not on {server.host}: Poetry fetches it itself, without this credential",
         f"skip  over-ssh   {ssh}: not on {server.host}: Poetry fetches it itself, without this credential",
     ]
@@ -1633,10 +1635,11 @@ def test_fetch_mirrors_each_locked_source_on_the_host_where_the_install_looks(
     for repo, url in (("app-lib", server.url("app-lib")), ("core-lib", server.url("core-lib").removesuffix(".git"))):
         clone = tmp_path / "install" / repo
         subprocess.run(["git", "clone", "-q", "--", url, str(clone)], env=install, check=True, capture_output=True)
-        head = subprocess.run(
-            ["git", "-C", str(clone), "rev-parse", "v1.0.0^{commit}"], env=install, capture_output=True
-        )
-        assert head.stdout.decode().strip() == commit_of(server, repo)
+        # Poetry checks out the locked commit; the copy holds it, and nothing before it.
+        commit = commit_of(server, repo)
+        subprocess.run(["git", "-C", str(clone), "checkout", "-q", commit], env=install, check=True)
+        history = subprocess.run(["git", "-C", str(clone), "rev-list", "--all"], env=install, capture_output=True)
+        assert history.stdout.decode().split() == [commit]
     assert server.take_requests() == []
     assert files_holding(into, server.token) == []
     assert server.token not in result.out
@@ -1665,15 +1668,16 @@ def test_fetch_never_sends_the_token_elsewhere_nor_writes_it(
         locked,
     )
     assert result.code == 1
-    calls = shim.calls()
-    assert sorted(call.argv[-2] for call in calls) == [
+    calls = [call for call in shim.calls() if "fetch" in call.argv]
+    assert sorted(call.argv[call.argv.index("--") + 1] for call in calls) == [
         server.url("app-lib"),
         server.url("core-lib").removesuffix(".git"),
     ]
     for call in calls:
-        assert call.argv[:4] == ["clone", "--mirror", "--quiet", "--"]
+        url = call.argv[call.argv.index("--") + 1]
+        assert call.argv[2:7] == ["fetch", "--quiet", "--depth", "1", "--"]
         assert call.env["CHECK_GIT_PASSWORD"] == "planted-token"
-        assert call.env["GIT_CONFIG_KEY_0"] == f"credential.{call.argv[-2]}.helper"
+        assert call.env["GIT_CONFIG_KEY_0"] == f"credential.{url}.helper"
         assert call.env["GIT_ALLOW_PROTOCOL"] == "https:ssh"
     assert "planted-token" not in result.out + result.err
 
@@ -1786,7 +1790,7 @@ def test_fetch_keeps_objects_in_the_mirror_and_finds_commits_only_there(
         f"FAIL  app-lib   {server.url('app-lib')} @ v1.0.0: the locked commit {foreign[:12]}"
     )
     assert not (tmp_path / "objects").exists()
-    assert any((into / "acme" / "core-lib.git" / "objects" / "pack").iterdir())
+    assert any(path.is_file() for path in (into / "acme" / "core-lib.git" / "objects").rglob("*"))
 
 
 def test_fetch_without_a_lock_asks_for_one_unless_nothing_is_private(
@@ -1853,15 +1857,16 @@ def test_help_says_who_runs_each_subcommand_where(check: ModuleType, capsys: pyt
         assert check.main([*argv] or ["--help"]) == 0
         top = " ".join(capsys.readouterr().out.split())
         assert top.partition("[-h] ")[2].startswith(
-            "{check,preflight,repositories,fetch} ... The private git dependencies: can git reach them, and what "
-            "must CI fetch. Standard library only. positional arguments:"
+            "{check,preflight,repositories,fetch,sources-key} ... The private git dependencies: can git reach them, "
+            "and what must CI fetch. Standard library only. positional arguments:"
         )
         assert top.endswith(" Without a subcommand: check.")
         for line in (
             "check A person, on their own machine: can git reach every private dependency with my own credentials?",
             "preflight CI, before every install: stop clearly without the secret, then check every dependency.",
             "repositories CI, GitHub App mode: the names of the repositories the App token must read.",
-            "fetch CI, the fetch phase: mirror each locked git source on HOST into DIR/<org>/<repo>.git.",
+            "fetch CI, the fetch phase: each locked commit on HOST into DIR/<org>/<repo>.git, no history.",
+            "sources-key CI: a name for the locked commits fetch holds (a cache key), empty when there are none.",
         ):
             assert line in top
     texts = {
@@ -1888,8 +1893,8 @@ def test_help_says_who_runs_each_subcommand_where(check: ModuleType, capsys: pyt
     assert "--ssh SSH mode: the credential is an SSH agent" in texts["preflight"]
     assert "--host HOST the git host, for --per-repository-credential" in texts["preflight"]
     assert "--owner ORG the organization the GitHub App token reaches" in texts["repositories"]
-    assert "--host HOST the git host whose sources are mirrored; sources elsewhere are skipped" in texts["fetch"]
-    assert "--into DIR where the mirrors go" in texts["fetch"]
+    assert "--host HOST the git host whose sources are fetched; sources elsewhere are skipped" in texts["fetch"]
+    assert "--into DIR where the fetched sources go" in texts["fetch"]
 
 
 def test_the_module_docstring_says_who_runs_each_subcommand_where(check: ModuleType) -> None:
@@ -1899,8 +1904,32 @@ def test_the_module_docstring_says_who_runs_each_subcommand_where(check: ModuleT
         ("preflight --secret NAME [--ssh]", "CI, before every install"),
         ("repositories --owner ORG", "CI, GitHub App mode"),
         ("fetch --host HOST --into DIR", "CI, the fetch phase"),
+        ("sources-key --host HOST", "CI: one hash of the locked commits fetch would hold"),
     ):
         assert f"{usage} {who}" in doc
+
+
+def test_the_sources_key_names_the_locked_commits_on_the_host_and_nothing_else(
+    check: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cache key of the fetched sources: the same for the same commits, whatever else the lock
+    holds; another for any other commit; empty without a source on the host."""
+    host = "git.example.com"
+
+    def key(*packages: tuple[str, str, str, str], name: str = "p") -> str:
+        project = write_project(tmp_path / name / str(len(packages)), "", lock_file(*packages))
+        result = run(check, capsys, "sources-key", "--host", host, "--pyproject", project)
+        assert (result.code, result.err) == (0, "")
+        return result.out.strip()
+
+    core = ("core-lib", f"https://{host}/acme/core-lib.git", "v1.0.0", "a" * 40)
+    elsewhere = ("other", "https://git.elsewhere.example/acme/other.git", "v1", "b" * 40)
+    first = key(core)
+    assert re.fullmatch(r"[0-9a-f]{64}", first)
+    assert key(core, elsewhere, name="with-another-host") == first
+    assert key((*core[:3], "c" * 40), name="moved") != first
+    assert key(core, ("app-lib", f"https://{host}/acme/app-lib.git", "v1", "d" * 40), name="added") != first
+    assert key(elsewhere, name="none-on-host") == ""
 
 
 def test_timeouts_default_to_a_minute_per_check_and_ten_per_clone(check: ModuleType) -> None:
@@ -2211,16 +2240,29 @@ def assert_safe(call: Call, into: Path) -> None:
     """What git may be given: fixed options, `--`, an allowed URL; or a check inside a mirror."""
     argv = call.argv
     assert all(arg.isprintable() and arg.isascii() and " " not in arg for arg in argv), argv
-    if argv[0] == "--git-dir":
-        assert argv[1].startswith(f"{into}/") and argv[2:4] == ["cat-file", "-e"], argv
-        assert re.fullmatch(r"([0-9a-f]{40}|[0-9a-f]{64})\^\{commit\}", argv[4]), argv
-        return
-    dash = argv.index("--")
-    assert argv[:dash] in (["ls-remote"], ["ls-remote", "--exit-code"], ["clone", "--mirror", "--quiet"]), argv
-    assert ALLOWED_URL.fullmatch(argv[dash + 1]), argv
-    assert len(argv) == dash + 3, argv
-    if argv[0] == "clone":
+    commit = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+    if argv[0] == "init":
+        assert argv[:4] == ["init", "--bare", "--quiet", "--"] and len(argv) == 5, argv
         assert Path(argv[-1]).parent.parent == into and argv[-1].endswith(".git"), argv
+        return
+    if argv[0] == "--git-dir":
+        assert Path(argv[1]).parent.parent == into, argv
+        if argv[2] != "fetch":
+            local = argv[2:]
+            assert local[:2] in (["cat-file", "-e"], ["update-ref", f"refs/heads/locked/{local[-1]}"]) or local[:2] == [
+                "symbolic-ref",
+                "HEAD",
+            ], argv
+            assert commit.fullmatch(local[-1].removeprefix("refs/heads/locked/").removesuffix("^{commit}")), argv
+            return
+        argv = argv[2:]
+    dash = argv.index("--")
+    assert argv[:dash] in (["ls-remote"], ["ls-remote", "--exit-code"], ["fetch", "--quiet", "--depth", "1"]), argv
+    assert ALLOWED_URL.fullmatch(argv[dash + 1]), argv
+    if argv[0] == "fetch":
+        assert argv[dash + 2 :] and all(commit.fullmatch(arg) for arg in argv[dash + 2 :]), argv
+    else:
+        assert len(argv) == dash + 3, argv
     assert call.env["GIT_ALLOW_PROTOCOL"] == "https:ssh" and call.env["GIT_TERMINAL_PROMPT"] == "0"
 
 

@@ -66,7 +66,7 @@ def advance_template(template: Path, env: dict[str, str]) -> None:
     replace_once(release, r"^name: Release$", "name: Release on tags")
 
     (tree / OLD_SCRIPT).rename(tree / NEW_SCRIPT)
-    for path in tree.rglob("*"):
+    for path in [*tree.rglob("*"), *(template / "templates").glob("*.jinja")]:  # the steps the tree shares
         if path.is_file() and "check_private_deps" in path.read_text():
             path.write_text(path.read_text().replace("check_private_deps", "check_access"))
 
@@ -100,9 +100,10 @@ def assert_local_and_template_changes_merged(project: Path) -> None:
     assert NEW_SCRIPT in readme and OLD_SCRIPT not in readme, "the template's README change was not applied"
     assert LOCAL_DEPENDENCY in (project / "pyproject.toml").read_text(), "the local dependency was lost"
     assert (project / NEW_SCRIPT).is_file() and not (project / OLD_SCRIPT).exists(), "the rename was not applied"
-    action = (project / ".github" / "actions" / "setup-project" / "action.yml").read_text()
-    assert NEW_SCRIPT in action and OLD_SCRIPT not in action
+    fetch = (project / "scripts" / "fetch_private_sources.sh").read_text()
+    assert NEW_SCRIPT in fetch and OLD_SCRIPT not in fetch
     ci = (project / ".github" / "workflows" / "ci.yml").read_text()
+    assert NEW_SCRIPT in ci and OLD_SCRIPT not in ci
     assert "Test with coverage, locally renamed" in ci, "a local workflow edit was lost"
     assert not (project / "renovate.json").exists(), "a file deleted on purpose came back"
 

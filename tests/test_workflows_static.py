@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -46,6 +48,8 @@ PIN = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+(?:/[\w./-]+)?)@(?P<sha>[0-9a-f]{4
 PIN_COMMENT = re.compile(r"^  # (?P<version>v\d+\.\d+\.\d+)$")
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)(?P<rest>.*)$")
 LOCAL_ACTION = re.compile(r"^(?:\./|\$/)")
+# The credential step's shell: bash by absolute path, reading no BASH_ENV or ENV file (-p).
+HARDENED_BASH = re.compile(r"/bin/bash --noprofile --norc -p -e \{0\}")
 SETUP_ACTION = re.compile(r"^(?:\./|\$/)\.github/actions/setup-project$")
 # A YAML file of the tree, conditional names (`{% if ... %}release.yml{% endif %}`) included.
 YAML_NAME = re.compile(r"\.ya?ml(\{%.*%\})?$")
@@ -168,7 +172,7 @@ def shellcheck_problems(files: list[Path], workdir: Path) -> list[str]:
     problems, scripts = [], {}
     for path in files:
         for where, shell, script in run_scripts(path):
-            if shell != "bash":
+            if shell != "bash" and not HARDENED_BASH.fullmatch(shell):
                 problems.append(f"{where}: shell {shell!r}, only bash is checked")
             if "${{" in script:
                 problems.append(f"{where}: an expression inside run: (pass it through env:)")
@@ -213,12 +217,17 @@ def actionlint(files: dict[str, Path]) -> dict[str, list[dict[str, Any]]]:
     return report["findings"]
 
 
+def pinning_files() -> list[Path]:
+    """The tree, the shared step templates (templates/*.jinja) and the repository's workflows."""
+    return [*TEMPLATE.rglob("*"), *(ROOT / "templates").glob("*.jinja"), *(ROOT / ".github").rglob("*")]
+
+
 def template_pins() -> dict[str, set[tuple[str, str]]]:
     """The pins written in the template and the repository's own workflows: action -> {(sha, version)}."""
     pins: dict[str, set[tuple[str, str]]] = {}
-    for path in [*TEMPLATE.rglob("*"), *(ROOT / ".github").rglob("*")]:
-        if path.is_file() and YAML_NAME.search(path.name):
-            for line in path.read_text().splitlines():
+    for path in pinning_files():
+        if path.is_file() and (YAML_NAME.search(path.name) or path.suffix == ".jinja"):
+            for line in path.read_text().replace("{{ pad }}", "").splitlines():  # a step template's indent
                 match = USES_LINE.match(line)
                 if match and (pin := PIN.match(match["ref"])) and (comment := PIN_COMMENT.match(match["rest"])):
                     repository = "/".join(pin["action"].split("/")[:2])
@@ -334,7 +343,14 @@ def action_problems(path: Path) -> list[str]:
         problems.append(
             f"{path.name}: actions/cache saves in a post step, after nothing can prune it; restore and save"
         )
-    restores = {s["with"]["path"]: s["with"] for s in steps if s.get("uses", "").startswith("actions/cache/restore@")}
+    restores = {
+        s["with"]["path"]: s["with"]
+        for s in steps
+        if s.get("uses", "").startswith("actions/cache/restore@") and s["with"]["path"] != HANDED_OVER["path"]
+    }
+    handed_over = [s["with"] for s in steps if s.get("with", {}).get("path") == HANDED_OVER["path"]]
+    if handed_over not in ([], [HANDED_OVER]):
+        problems.append(f"{path.name}: the fetched sources are restored otherwise than {HANDED_OVER}: {handed_over}")
     saves = {s["with"]["path"]: s for s in steps if s.get("uses", "").startswith("actions/cache/save@")}
     if set(saves) != set(restores):
         problems.append(f"{path.name}: restored {sorted(restores)} but saved {sorted(saves)}")
@@ -360,6 +376,166 @@ def action_problems(path: Path) -> list[str]:
     first_save = min((names.index(step["name"]) for step in project_saves), default=len(names))
     if "Remove private git sources" not in names[:first_save]:
         problems.append(f"{path.name}: caches are saved before the private git sources are removed")
+    return problems
+
+
+# The install jobs' one way to the private sources: the credential job's cache entry, by its key;
+# no job of theirs may go on without it.
+HANDED_OVER = {
+    "path": "${{ runner.temp }}/private-sources",
+    "key": "${{ inputs.sources-key }}",
+    "fail-on-cache-miss": True,
+}
+CREDENTIAL_JOB = "private-sources"
+# What the credential job may run: bash builtins and keywords, coreutils, git and the ssh tools,
+# the interpreter setup-python reported (by its absolute path, as PYTHON), and the project's own
+# scripts through it or through /bin/bash -p.
+SHELL_WORDS = {"if", "then", "else", "elif", "fi", "for", "do", "done", "case", "esac", "while", "!", "{", "}"}
+BUILTINS = {"echo", "printf", "[", "test", "exec", "export", "unset", "trap", "return", "exit", "shift", "local", "."}
+BUILTINS |= {"compgen", "true", "false", "break", "continue", "read", "set", "wait"}
+COREUTILS = {"mktemp", "rm", "mkdir", "cat", "seq", "sleep", "kill", "env", "chmod", "ls", "cp", "mv", "tr", "cut"}
+GIT_AND_SSH = {"git", "ssh", "ssh-agent", "ssh-add", "ssh-keygen"}
+PROJECT_COMMANDS = {
+    "${PYTHON}": "-I -S scripts/check_private_deps.py ",
+    "/bin/bash": "--noprofile --norc -p scripts/fetch_private_sources.sh ",
+    "${check[@]}": "",  # the check script by PYTHON, as fetch_private_sources.sh names it
+}
+ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+
+
+def commands_of(script: str) -> list[str]:
+    """Each simple command of a shell script as written (its words, quotes kept): what follows a
+    separator, a `$(`, a keyword or a case pattern. Leading assignments and keywords are dropped;
+    the words of `for`/`case` headers are not commands."""
+    found: list[str] = []
+    frames = [["", ""]]  # per `$(` depth: the command being read, the open quote
+    text = script.replace("\\\n", " ")
+    index = 0
+
+    def finish() -> None:
+        try:
+            words = shlex.split(frames[-1][0])  # as the shell splits them, quotes removed
+        except ValueError:
+            words = frames[-1][0].split()
+        frames[-1][0] = ""
+        while words and (words[0] in SHELL_WORDS or ASSIGNMENT.match(words[0])):
+            if words[0] in ("for", "case"):
+                return
+            if re.match(r"\w+\+?=\(", words[0]):  # an array's words are data, to its `)`
+                while words and not words[0].endswith(")"):
+                    words = words[1:]
+            words = words[1:]
+        if words:
+            found.append(" ".join(words))
+
+    while index < len(text):
+        frame = frames[-1]
+        char, pair = text[index], text[index : index + 2]
+        step = 1
+        if frame[1] == "'":
+            frame[1] = "" if char == "'" else "'"
+        elif pair == "$(":
+            frame[0] += "$(…)"
+            frames.append(["", ""])
+            index += 2
+            continue
+        elif frame[1] == '"':
+            frame[1] = "" if char == '"' else '"'
+        elif char in "'\"":
+            frame[1] = char
+        elif char == "#" and (not frame[0] or frame[0][-1].isspace()):
+            index = text.find("\n", index) % (len(text) + 1)
+            continue
+        elif pair == "=(":  # an array: its words are data
+            close = text.index(")", index)
+            frame[0] += text[index : close + 1].replace("\n", " ")
+            index = close + 1
+            continue
+        elif char == ")":
+            if len(frames) > 1:
+                finish()
+                frames.pop()
+            else:
+                frame[0] = ""  # a case pattern: the command follows it
+            index += 1
+            continue
+        elif char in ";\n" or pair in ("&&", "||") or (char in "|&" and text[index - 1 : index] != ">"):
+            finish()
+            index += 2 if pair in ("&&", "||", ";;") else 1
+            continue
+        frame[0] += char
+        index += step
+    while frames:
+        finish()
+        frames.pop()
+    return found
+
+
+def command_problems(where: str, script: str) -> list[str]:
+    """Commands of a credential-holding script that are not git, the ssh tools, coreutils, a
+    builtin, or the project's own scripts by the interpreter's absolute path."""
+    problems = []
+    for command in commands_of(script):
+        first, _, rest = command.partition(" ")
+        if first in BUILTINS | COREUTILS | GIT_AND_SSH:
+            continue
+        if first in PROJECT_COMMANDS and rest.startswith(PROJECT_COMMANDS[first]):
+            continue
+        problems.append(f"{where}: runs {command!r}")
+    return problems
+
+
+def org_secrets(answers: dict[str, Any]) -> set[str]:
+    """The names the org git credential goes by, in every mode (the package index's stays with
+    the jobs that install)."""
+    return {answers["token_secret_name"], "APP_PRIVATE_KEY", "SSH_PRIVATE_KEY"}
+
+
+def credential_job_problems(project: Path, answers: dict[str, Any]) -> list[str]:
+    """The org git credential is in exactly one job of ci.yml, which runs only GitHub's pinned
+    actions, git, the ssh tools, coreutils and the project's scripts (fork-safe: in the jobs that
+    install, through the setup action, as each fetches for itself)."""
+    workflow = project / ".github" / "workflows" / "ci.yml"
+    document, problems = load(workflow), []
+    names = "|".join(map(re.escape, sorted(org_secrets(answers))))
+    secret = re.compile(rf"\bsecrets\s*(?:\.\s*(?:{names})\b|\[)")
+    holders = sorted(job for job, spec in document["jobs"].items() if secret.search(json.dumps(spec)))
+    installing = sorted(
+        job
+        for job, spec in document["jobs"].items()
+        if any(SETUP_ACTION.match(s.get("uses", "")) for s in spec["steps"])
+    )
+    expected = installing if answers["fork_safe_caches"] else [CREDENTIAL_JOB]
+    if holders != expected:
+        problems.append(f"ci.yml: the org secret is in the jobs {holders}, not {expected}")
+    for job, spec in document["jobs"].items():
+        if "secrets" in spec:
+            problems.append(f"ci.yml:{job}: secrets: {spec['secrets']!r} (a reusable workflow's secrets: inherit)")
+        others = set(re.findall(r"\bsecrets\.(\w+)", json.dumps(spec))) - org_secrets(answers)
+        if others - {"PACKAGE_INDEX_USERNAME", "PACKAGE_INDEX_PASSWORD"}:
+            problems.append(f"ci.yml:{job}: references the secrets {sorted(others)}")
+    if answers["fork_safe_caches"]:
+        if CREDENTIAL_JOB in document["jobs"]:
+            problems.append("ci.yml: fork-safe caches, yet a credential job hands sources over through the cache")
+        return problems
+    job = document["jobs"].get(CREDENTIAL_JOB, {})
+    for step in job.get("steps", []):
+        uses = step.get("uses")
+        if uses is not None and not (PIN.match(uses) and uses.startswith("actions/")):
+            problems.append(f"ci.yml:{CREDENTIAL_JOB}: uses {uses}, not an action of GitHub's pinned to a commit")
+        if "run" in step:
+            problems += command_problems(f"ci.yml:{CREDENTIAL_JOB}:{step.get('name')}", step["run"])
+    for installer in installing:
+        if document["jobs"][installer].get("needs") not in (CREDENTIAL_JOB, [CREDENTIAL_JOB]):
+            problems.append(f"ci.yml:{installer}: does not need {CREDENTIAL_JOB}")
+    return problems
+
+
+def credential_script_problems(project: Path) -> list[str]:
+    """The scripts the credential step runs call only what the job may run."""
+    problems = []
+    for name in ("fetch_private_sources.sh", "ssh_agent.sh"):
+        problems += command_problems(name, (project / "scripts" / name).read_text())
     return problems
 
 
@@ -454,12 +630,18 @@ def test_shellcheck_is_clean_on_every_run_script(rendered: dict[str, Project], n
 
 
 def test_shellcheck_is_clean_on_the_tree_shell_scripts(rendered: dict[str, Project]) -> None:
-    scripts = sorted({path for project in rendered.values() for path in project.path.glob("scripts/*.sh")})
-    assert any(path.name == "release_gate.sh" for path in scripts)
-    result = subprocess.run(
-        [require_tool("shellcheck"), *map(str, scripts)], capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    # From each project's root, where the steps run them and a source= directive points.
+    for project in rendered.values():
+        scripts = sorted(path.relative_to(project.path) for path in project.path.glob("scripts/*.sh"))
+        assert {"fetch_private_sources.sh", "ssh_agent.sh"} <= {path.name for path in scripts}
+        result = subprocess.run(
+            [require_tool("shellcheck"), "--external-sources", *map(str, scripts)],
+            cwd=project.path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_shellcheck_is_clean_on_the_repository_workflows(tmp_path: Path) -> None:
@@ -493,9 +675,9 @@ def test_template_pins_each_action_once() -> None:
     # The actions of one repository (actions/cache/restore, actions/cache/save) share its pin.
     assert all(len(pairs) == 1 for pairs in pins.values()), pins
     # Also the lines no option set renders: every remote uses: in the source is a full pin.
-    for path in [*TEMPLATE.rglob("*"), *(ROOT / ".github").rglob("*")]:
-        if path.is_file() and YAML_NAME.search(path.name):
-            for number, line in enumerate(path.read_text().splitlines(), 1):
+    for path in pinning_files():
+        if path.is_file() and (YAML_NAME.search(path.name) or path.suffix == ".jinja"):
+            for number, line in enumerate(path.read_text().replace("{{ pad }}", "").splitlines(), 1):
                 if (match := USES_LINE.match(line)) and not LOCAL_ACTION.match(match["ref"]):
                     assert PIN.match(match["ref"]) and PIN_COMMENT.match(match["rest"]), f"{path}:{number}: {line}"
 
@@ -509,6 +691,8 @@ def test_structure_that_no_tool_checks(rendered: dict[str, Project], name: str) 
     for path in actions(project):
         problems += pin_problems(path, pins) + secret_problems(path) + action_problems(path)
     problems += secret_problems(project / ".github" / "dependabot.yml")
+    problems += credential_job_problems(project, answers_for(OPTION_SETS[name]))
+    problems += credential_script_problems(project)
     assert not problems, f"{name}:\n" + "\n".join(problems)
 
 
@@ -615,3 +799,88 @@ def test_structure_check_fails_expressions_in_run_and_misplaced_secrets() -> Non
         "contents: write",
     ):
         assert expected in text, f"{expected!r} not reported:\n{text}"
+
+
+def planted(project: Path, tmp_path: Path, change: Any) -> Path:
+    """A copy of the project whose ci.yml `change(document)` has edited."""
+    copy = tmp_path / "planted"
+    shutil.copytree(project, copy)
+    workflow = copy / ".github" / "workflows" / "ci.yml"
+    document = load(workflow)
+    change(document)
+    workflow.write_text(yaml.safe_dump(document, sort_keys=False))
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("change", "caught"),
+    [
+        (
+            lambda ci: (
+                ci["jobs"]["test"]["steps"][-1].setdefault("env", {}).update(TOKEN="${{ secrets.POETRY_GIT_TOKEN }}")
+            ),
+            "the org secret is in the jobs ['private-sources', 'test'], not ['private-sources']",
+        ),
+        (lambda ci: ci["jobs"]["lint"].update(secrets="inherit"), "ci.yml:lint: secrets: 'inherit'"),
+        (
+            lambda ci: ci["jobs"]["lint"]["steps"][-1].setdefault("env", {}).update(ANY="${{ secrets.OTHER }}"),
+            "ci.yml:lint: references the secrets ['OTHER']",
+        ),
+        (
+            lambda ci: ci["jobs"]["private-sources"]["steps"].insert(1, {"uses": "some-org/setup@v1"}),
+            "uses some-org/setup@v1, not an action of GitHub's pinned to a commit",
+        ),
+        (
+            lambda ci: ci["jobs"]["private-sources"]["steps"].insert(
+                1, {"run": "pip install poetry && poetry --version"}
+            ),
+            "runs 'pip install poetry'",
+        ),
+        (
+            lambda ci: ci["jobs"]["private-sources"]["steps"].insert(
+                1, {"run": "python3 scripts/check_private_deps.py"}
+            ),
+            "runs 'python3 scripts/check_private_deps.py'",
+        ),
+        (lambda ci: ci["jobs"]["test"].pop("needs"), "ci.yml:test: does not need private-sources"),
+    ],
+    ids=[
+        "secret-in-test-job",
+        "secrets-inherit",
+        "other-secret",
+        "third-party-action",
+        "pip",
+        "python-on-path",
+        "no-needs",
+    ],
+)
+def test_the_credential_job_check_catches_a_planted_fault(
+    rendered: dict[str, Project], tmp_path: Path, change: Any, caught: str
+) -> None:
+    project = planted(rendered["defaults"].path, tmp_path, change)
+    problems = credential_job_problems(project, answers_for({}))
+    assert any(caught in problem for problem in problems), problems
+
+
+def test_the_command_check_reads_each_command_of_a_line() -> None:
+    script = 'key="$(curl -s "x|y" | sh)"; git fetch # a | b\nif [ -n "$x" ]; then wget y; fi\nA=1 B="2 3" npm i\n'
+    script += 'case "$1" in\n  -x) poetry run x ;;\nesac\nfor n in $(seq 3); do echo "a;b" >&2; done\n'
+    assert commands_of(script) == [
+        "curl -s x|y",
+        "sh",
+        "git fetch",
+        "[ -n $x ]",
+        "wget y",
+        "npm i",
+        "poetry run x",
+        "seq 3",
+        "echo a;b >&2",
+    ]
+    problems = command_problems("planted", script)
+    assert [problem.partition(" runs ")[2] for problem in problems] == [
+        "'curl -s x|y'",
+        "'sh'",
+        "'wget y'",
+        "'npm i'",
+        "'poetry run x'",
+    ]

@@ -4,6 +4,7 @@ key left on disk or in a log afterwards."""
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 from pathlib import Path
 
@@ -39,6 +40,24 @@ def ssh_client_for(ssh: SshGitServer, home: Path, tools: Path) -> None:
     shim = tools / "ssh"
     shim.write_text(f'#!/bin/sh\nexec "{shutil.which("ssh")}" -F "$HOME/.ssh/config" -l "{ssh.user}" "$@"\n')
     shim.chmod(0o755)
+
+
+def ssh_through_mount_namespace(ssh: SshGitServer, root: Path) -> list[str]:
+    """A command prefix that starts a step where /usr/bin/ssh reaches the test's sshd as git@HOST:22
+    reaches GitHub's: the credential step runs ssh by that path with `-F /dev/null`, so neither
+    PATH nor a config file can point it at the test's port; a private mount namespace can. It
+    needs root (or sudo without a password, as on GitHub's runners), unshare and setpriv; the
+    step itself runs as this user again, its environment kept. The caller checks for them."""
+    real = root / "real-ssh"
+    shutil.copy("/usr/bin/ssh", real)
+    shim = root / "ssh-to-test-server"
+    shim.write_text(f'#!/bin/sh\nexec "{real}" -p "{ssh.port}" -l "{ssh.user}" "$@"\n')
+    shim.chmod(0o755)
+    inner = 'shim=$0 uid=$1 gid=$2; shift 2; mount --bind "$shim" /usr/bin/ssh && '
+    inner += 'exec setpriv --reuid="$uid" --regid="$gid" --init-groups -- "$@"'
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n", "--preserve-env"]
+    namespace = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c", inner, str(shim)]
+    return [*sudo, *namespace, str(os.getuid()), str(os.getgid())]
 
 
 def credential_helper_env(server: GitServer, variable: str = "PRIVATE_GIT_TOKEN") -> dict[str, str]:

@@ -60,6 +60,9 @@ class Context:
     github: dict[str, Any] = field(default_factory=lambda: dict(PUSH_TO_MAIN))
     matrix: dict[str, Any] = field(default_factory=dict)
     step_timeout: float = 600
+    needs: dict[str, Any] = field(default_factory=dict)  # job id -> {"outputs": {...}, "result": ...}
+    # A command each step with a shell of its own (`/bin/bash ... {0}`) is started through.
+    wrap: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -91,7 +94,13 @@ def setup_inputs(
     steps = [step for step in document["jobs"][job]["steps"] if step.get("uses") in (f"./{action}", f"$/{action}")]
     if len(steps) != 1:
         raise WorkflowError(f"job {job} uses {action} {len(steps)} times, expected once")
-    values = {"secrets": context.secrets, "vars": context.vars, "matrix": context.matrix, "github": context.github}
+    values = {
+        "secrets": context.secrets,
+        "vars": context.vars,
+        "matrix": context.matrix,
+        "github": context.github,
+        "needs": context.needs,
+    }
     return {name: render(str(value), values) for name, value in (steps[0].get("with") or {}).items()}
 
 
@@ -161,6 +170,8 @@ class ActionRun:
             "runner": {"temp": str(self.context.runner_temp), "os": "Linux", "arch": "X64"},
             "github": {**self.context.github, "workspace": str(self.context.workspace)},
             "steps": {step_id: {"outputs": outputs} for step_id, outputs in self.outputs.items()},
+            "matrix": self.context.matrix,
+            "needs": self.context.needs,
         }
 
     def functions(self) -> dict[str, Callable[..., Any]]:
@@ -231,8 +242,9 @@ class ActionRun:
             if "id" in step:
                 self.outputs[step["id"]] = dict(outputs)
             return StepResult(name, "success", 0, seconds=time.monotonic() - started, outputs=dict(outputs))
-        if step.get("shell") != "bash":
-            raise WorkflowError(f"step {name!r}: only `shell: bash` run steps are supported")
+        shell = str(step.get("shell"))
+        if shell != "bash" and not (shell.startswith("/bin/bash ") and "{0}" in shell.split()):
+            raise WorkflowError(f"step {name!r}: only bash run steps (`bash` or `/bin/bash ... {{0}}`) are supported")
         result = self._run_script(name, step)
         result.seconds = time.monotonic() - started
         if result.outcome == "failure":
@@ -248,9 +260,13 @@ class ActionRun:
         script.write_text(self.resolve(step["run"]))
         env = self.env_for(step)
         env.update({key: str(path) for key, path in files.items()})
+        shell = step["shell"]
+        command = (
+            [*BASH, str(script)] if shell == "bash" else [word.replace("{0}", str(script)) for word in shell.split()]
+        )
         try:
             process = subprocess.run(
-                [*BASH, str(script)],
+                [*(self.context.wrap if shell != "bash" else []), *command],
                 cwd=self.context.workspace,
                 env=env,
                 capture_output=True,

@@ -21,10 +21,15 @@ Who runs each subcommand, and where:
         read, from poetry.lock and pyproject.toml as they are now; fails when one is outside ORG.
 
     python3 scripts/check_private_deps.py fetch --host HOST --into DIR
-        CI, the fetch phase: a mirror DIR/<org>/<repo>.git of each git source that poetry.lock
-        lists on https://HOST/, holding its locked commit, for an install that then reads
-        https://HOST/ from DIR (`url.file://DIR/.insteadOf https://HOST/`). Sources on other
-        hosts are skipped: they never see this credential.
+        CI, the fetch phase: a bare repository DIR/<org>/<repo>.git for each git source that
+        poetry.lock lists on https://HOST/, holding only its locked commits, without history, for
+        an install that then reads https://HOST/ from DIR (`url.file://DIR/.insteadOf
+        https://HOST/`). Sources on other hosts are skipped: they never see this credential.
+
+    python3 scripts/check_private_deps.py sources-key --host HOST
+        CI: one hash of the locked commits fetch would hold (empty when there are none), the
+        cache key under which the fetched sources pass from the job that fetches to the jobs
+        that install.
 
 Credentials are git's own (a helper, or SSH), as CI's environment or the person sets them up.
 With --per-repository-credential (preflight --host HOST, and fetch), git is instead handed
@@ -46,6 +51,7 @@ Exit status: 0 all well, 1 something unreachable or missing, 2 unreadable files 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import shlex
@@ -786,8 +792,15 @@ def fetch_plan(dependencies: list[Dependency], host: str, into: Path) -> list[Ro
     return plan
 
 
+def locked_ref(commit: str) -> str:
+    """The branch a history-less copy names a locked commit by: `git clone` fetches branches, and
+    Poetry then checks out the locked commit itself."""
+    return f"refs/heads/locked/{commit}"
+
+
 def make_mirror(mirror: Mirror, token_host: str | None, timeout: float) -> Row:
-    """Clone the mirror, then check that each locked commit is in it."""
+    """A bare repository holding only the locked commits, each without its history
+    (`fetch --depth 1` by commit), and a branch naming each."""
     first = mirror.packages[0]
     if mirror.path.exists():
         return "FAIL", first, f"{mirror.path} already exists; fix: fetch into a new directory"
@@ -796,29 +809,55 @@ def make_mirror(mirror: Mirror, token_host: str | None, timeout: float) -> Row:
     except OSError as problem:
         why = f"cannot create {mirror.path.parent}: {problem.strerror}"
         return "FAIL", first, f"{why}; fix: choose another --into"
-    try:
-        clone = git(
-            ["clone", "--mirror", "--quiet", "--", first.url, str(mirror.path)],
-            credential_environment(first.url, token_host),
-            timeout,
-        )
-    except subprocess.TimeoutExpired:
-        why = f"host unreachable: no answer from {mirror.url.host} in {timeout:g} s"
-        return "FAIL", first, f"{why}; fix: check the network"
-    if clone.returncode != 0:
-        return "FAIL", first, "{}; fix: {}".format(*diagnose(first, mirror.url, clone.stderr))
-    for package in mirror.packages:
-        commit = ["--git-dir", str(mirror.path), "cat-file", "-e", package.commit + "^{commit}"]
-        if git(commit, git_environment()).returncode != 0:  # local: no network to wait for
-            why = f"the locked commit {package.commit[:12]} of {shown(package.name)} is not in "
+    local = ["--git-dir", str(mirror.path)]
+    # Should this fail, the fetch into it fails too, and says why.
+    git(["init", "--bare", "--quiet", "--", str(mirror.path)], git_environment())
+    commits = list(dict.fromkeys(package.commit for package in mirror.packages))
+    for commit in commits:
+        package = next(package for package in mirror.packages if package.commit == commit)
+        try:  # one commit at a time: a missing one is named, not the first of the list
+            fetch = git(
+                [*local, "fetch", "--quiet", "--depth", "1", "--", first.url, commit],
+                credential_environment(first.url, token_host),
+                timeout,
+            )
+        except subprocess.TimeoutExpired:
+            why = f"host unreachable: no answer from {mirror.url.host} in {timeout:g} s"
+            return "FAIL", first, f"{why}; fix: check the network"
+        missing = ("not our ref", "couldn't find remote ref", "no such remote ref")
+        if fetch.returncode != 0 and not any(text in fetch.stderr.lower() for text in missing):
+            return "FAIL", first, "{}; fix: {}".format(*diagnose(first, mirror.url, fetch.stderr))
+        present = [*local, "cat-file", "-e", commit + "^{commit}"]
+        if git(present, git_environment()).returncode != 0:  # local: no network to wait for
+            why = f"the locked commit {commit[:12]} of {shown(package.name)} is not in "
             why += f"{mirror.url.repository} (moved or force-pushed since the lock)"
             return "FAIL", first, f"{why}; fix: {REFRESH_LOCK}"
-    commits = ", ".join(package.commit[:12] for package in mirror.packages)
-    return "ok", first, f"mirrored to {mirror.path}, locked commit {commits} present"
+    for commit in commits:
+        git([*local, "update-ref", locked_ref(commit), commit], git_environment())
+    git([*local, "symbolic-ref", "HEAD", locked_ref(commits[0])], git_environment())
+    shown_commits = ", ".join(commit[:12] for commit in commits)
+    return "ok", first, f"locked commit {shown_commits} fetched into {mirror.path}, without history"
+
+
+def sources_key(dependencies: list[Dependency], host: str) -> str:
+    """What fetch would hold for this lock, as one hash: each source on HOST and its commit."""
+    lines = sorted(
+        f"{same_repository(dependency.url)} {dependency.commit}"
+        for dependency in dependencies
+        if token_may_go_to(parse_url(dependency.url), host)
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest() if lines else ""
+
+
+def run_sources_key(args: argparse.Namespace) -> int:
+    """CI: a name for the locked commits fetch holds (a cache key), empty when there are none."""
+    lock = read_toml(args.pyproject.with_name("poetry.lock"))
+    say(sources_key(lock_dependencies(lock) if lock is not None else [], args.host))
+    return 0
 
 
 def run_fetch(args: argparse.Namespace) -> int:
-    """CI, the fetch phase: mirror each locked git source on HOST into DIR/<org>/<repo>.git."""
+    """CI, the fetch phase: each locked commit on HOST into DIR/<org>/<repo>.git, no history."""
     lock = read_toml(args.pyproject.with_name("poetry.lock"))
     if lock is None and pyproject_dependencies(read_pyproject(args.pyproject)):
         error(
@@ -870,7 +909,7 @@ def parser() -> argparse.ArgumentParser:
     def command(
         run: Callable[[argparse.Namespace], int], timeout: float | None
     ) -> argparse.ArgumentParser:
-        name = run.__name__.removeprefix("run_")
+        name = run.__name__.removeprefix("run_").replace("_", "-")
         sub = commands.add_parser(name, help=run.__doc__, description=run.__doc__)
         sub.set_defaults(run=run)
         sub.add_argument(
@@ -927,12 +966,20 @@ def parser() -> argparse.ArgumentParser:
         "--host",
         required=True,
         type=matching(HOST_ARGUMENT, "host"),
-        help="the git host whose sources are mirrored; sources elsewhere are skipped",
+        help="the git host whose sources are fetched; sources elsewhere are skipped",
     )
     fetch.add_argument(
-        "--into", required=True, type=Path, metavar="DIR", help="where the mirrors go"
+        "--into", required=True, type=Path, metavar="DIR", help="where the fetched sources go"
     )
     per_repository_credential(fetch)
+
+    key = command(run_sources_key, timeout=None)
+    key.add_argument(
+        "--host",
+        required=True,
+        type=matching(HOST_ARGUMENT, "host"),
+        help="the git host whose locked sources fetch holds",
+    )
     return top
 
 
@@ -943,6 +990,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "preflight",
         "repositories",
         "fetch",
+        "sources-key",
         "-h",
         "--help",
     ):
