@@ -192,5 +192,6 @@ def test_the_guide_s_proof_of_access_runs_what_the_generated_workflows_offer(tmp
     assert "workflow_dispatch" in ci[True], "ci.yml can be started by hand"  # YAML 1.1 reads `on` as True
     step = re.search(r'the step "([^"]+)"', " ".join(guide.split()))
     assert step, "the guide names the step to read"
-    action = yaml.safe_load((project / ".github" / "actions" / "setup-project" / "action.yml").read_text())
-    assert step[1] in [s.get("name") for s in action["runs"]["steps"]]
+    jobs = [job for job in ci["jobs"].values() if step[1] in [s.get("name") for s in job.get("steps", [])]]
+    assert [job["name"] for job in jobs] == ["Fetch the private dependencies"], "the credential job runs that step"
+    assert 'the job "Fetch the private dependencies"' in " ".join(guide.split())

@@ -574,34 +574,39 @@ def in_parallel(work: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
 # --- the subcommands -----------------------------------------------------------------------
 
 
-def tips_are_locked(
-    url: str, packages: list[Dependency], token_host: str | None, timeout: float
-) -> bool:
-    """True when each locked commit is where a branch or tag of the repository points, and each
-    locked tag still names its commit: the usual case, told by one listing without a clone."""
+def remote_refs(url: str, token_host: str | None, timeout: float) -> dict[str, str]:
+    """Each ref of the repository and the commit it names (an annotated tag peeled), from one
+    listing; empty when the listing fails."""
     try:
         listing = git(["ls-remote", "--", url], credential_environment(url, token_host), timeout)
     except subprocess.TimeoutExpired:
-        return False
+        return {}
     refs: dict[str, str] = {}
     for line in listing.stdout.splitlines() if listing.returncode == 0 else []:
         commit, _, name = line.partition("\t")
         refs[name.removesuffix("^{}")] = commit  # an annotated tag's commit follows its tag object
-    tips = set(refs.values())
-    return bool(refs) and all(
-        package.commit in tips
-        and refs.get("refs/tags/" + package.ref, package.commit) == package.commit
-        for package in packages
-    )
+    return refs
+
+
+def moved_tag(packages: list[Dependency], refs: dict[str, str]) -> Problem | None:
+    """A locked tag that names another commit now (re-pointed since the lock)."""
+    for package in packages:
+        now = refs.get("refs/tags/" + package.ref) if package.ref and not package.is_commit else None
+        if now is not None and now != package.commit:
+            why = f"tag {shown(package.ref)!r} of {shown(package.name)} now names commit "
+            why += f"{now[:12]}, poetry.lock holds {package.commit[:12]}"
+            return why, REFRESH_LOCK
+    return None
 
 
 def verify_locked_commits(
     dependency: Dependency, locked: list[Dependency], token_host: str | None, timeout: float
 ) -> tuple[Problem | None, str]:
     """(problem, "") when a commit poetry.lock holds for the dependency's repository is gone, or
-    a locked tag names another commit now; else (None, what was verified). Unless the listing
-    settles it, the repository is mirrored into a temporary directory and each commit looked up
-    there, as fetch does in CI."""
+    a locked tag names another commit now; else (None, what was verified). The repository's
+    listing settles the usual case (each locked commit is where a branch or tag points);
+    otherwise each commit is fetched, without history, into a temporary directory, as fetch
+    does in CI. A commit that is gone is named before a tag that moved."""
     packages = [
         package
         for package in locked
@@ -613,25 +618,16 @@ def verify_locked_commits(
     if url is None:
         return None, ""
     verified = "locked commit " + ", ".join(package.commit[:12] for package in packages)
-    if tips_are_locked(packages[0].url, packages, token_host, timeout):
-        return None, verified
-    with tempfile.TemporaryDirectory() as scratch:
-        mirror = Mirror(url, Path(scratch) / "mirror.git", packages)
-        status, _, text = make_mirror(mirror, token_host, timeout)
+    refs = remote_refs(packages[0].url, token_host, timeout)
+    if not (refs and all(package.commit in refs.values() for package in packages)):
+        with tempfile.TemporaryDirectory() as scratch:
+            mirror = Mirror(url, Path(scratch) / "mirror.git", packages)
+            status, _, text = make_mirror(mirror, token_host, timeout)
         if status != "ok":
             reason, _, fix = text.partition("; fix: ")
             return (reason, fix), ""
-        for package in packages:
-            if not package.ref or package.is_commit:
-                continue
-            tag = ["--git-dir", str(mirror.path), "rev-parse", "--verify", "--quiet"]
-            tagged = git([*tag, "refs/tags/" + package.ref + "^{commit}"], git_environment())
-            now = tagged.stdout.strip()
-            if tagged.returncode == 0 and now != package.commit:
-                why = f"tag {shown(package.ref)!r} of {shown(package.name)} now names commit "
-                why += f"{now[:12]}, poetry.lock holds {package.commit[:12]}"
-                return (why, REFRESH_LOCK), ""
-    return None, verified
+    problem = moved_tag(packages, refs)
+    return (problem, "") if problem is not None else (None, verified)
 
 
 def report_reachability(
