@@ -1,10 +1,8 @@
-"""A lock change rebuilds only the private dependencies whose commit moved.
+"""scripts/private_wheels.py: the wheels Poetry built from locked git commits, kept by commit.
 
-The setup action keeps the wheels Poetry built from locked git commits in a cache of their own
-(scripts/private_wheels.py names each by Poetry's own hash of URL and commit), saved like the
-virtualenv: by pushes to the default branch, never in fork-safe mode. The script is checked
-against Poetry's own cache code; the CI behaviour runs the rendered jobs for real, as
-tests/test_private_auth.py does, against the session's HTTPS git server.
+The setup action keeps them in a cache of their own (never in fork-safe mode), so a lock change
+rebuilds only the private dependencies whose commit moved. Here the script is checked against
+Poetry's own cache code; tests/test_private_auth.py runs it in CI's jobs, against the git server.
 """
 
 from __future__ import annotations
@@ -17,21 +15,7 @@ from pathlib import Path
 import pytest
 from poetry.utils.cache import ArtifactCache
 from support import render
-from support.gitserver import GitServer
-from test_private_auth import (  # noqa: F401  (canary, index_downloads: fixtures)
-    CANARY_MARKER,
-    CREDENTIAL_JOB,
-    INSTALL_STEP,
-    Canary,
-    canary,
-    index_downloads,
-    private_code,
-    private_history,
-    start_mode_ci,
-)
 
-RESTORE_STEP = "Hand the restored wheels to Poetry"
-STORE_ENTRY = "git-wheels-"
 URL = "https://git.example.com/acme/{}.git"
 COMMIT = "{:040x}"
 
@@ -132,71 +116,3 @@ def test_an_unreadable_lock_is_one_line_naming_the_file_and_the_fix(script: Path
     result = wheels_script(script, tmp_path, "key")
     assert result.returncode == 2 and result.stdout == ""
     assert re.fullmatch(r"error: cannot read poetry\.lock: .*; fix: run poetry lock\n", result.stderr)
-
-
-# --- in CI ---------------------------------------------------------------------------------------
-
-
-def store_entries(ci_cache: dict[str, Path]) -> dict[str, Path]:
-    return {key: path for key, path in ci_cache.items() if key.startswith(STORE_ENTRY)}
-
-
-def installed(project: Path, module: str) -> str:
-    [init] = (project / ".venv").glob(f"lib/python*/site-packages/{module}/__init__.py")
-    return init.read_text()
-
-
-@pytest.mark.slow
-def test_a_lock_change_that_moves_one_dependency_rebuilds_only_that_one(
-    git_server: GitServer,
-    canary: Canary,  # noqa: F811
-    tmp_path: Path,
-    request: pytest.FixtureRequest,
-    index_downloads: Path,  # noqa: F811
-) -> None:
-    # A push to the default branch builds both and saves their wheels, as it saves the virtualenv.
-    cold = start_mode_ci(
-        request,
-        tmp_path / "cold",
-        git_server,
-        "token",
-        poetry_cache=index_downloads,
-        dependencies="core-lib@v1.0.0, canary-lib@v1.0.0",
-    )
-    canary.clear()
-    cold.run(CREDENTIAL_JOB)
-    cold.start("lint").execute(until="Lint")
-    assert not cold.failed, cold.log()
-    assert "wheel" in {entry["stage"] for entry in canary.entries()}, "built on the cold run: the record can tell"
-    [(key, store)] = store_entries(cold.cache.entries).items()
-    # Only wheels, each in a folder named by its commit's hash: private code, never history.
-    names = sorted(path.relative_to(store).as_posix() for path in store.rglob("*") if path.is_file())
-    assert sorted(re.sub(r"^[0-9a-f]{64}/", "HASH/", name) for name in names) == [
-        "HASH/canary_lib-1.0.0-py3-none-any.whl",
-        "HASH/core_lib-1.0.0-py3-none-any.whl",
-    ], names
-    assert private_history({key: store}) == []
-    assert private_code({key: store}, CANARY_MARKER.encode()), "the store holds the built wheel"
-
-    # A pull request that moves core-lib: canary-lib's wheel comes from the store, core-lib is built.
-    moved = start_mode_ci(
-        request,
-        tmp_path / "moved",
-        git_server,
-        "token",
-        poetry_cache=index_downloads,
-        dependencies="core-lib@v1.1.0, canary-lib@v1.0.0",
-        cache=cold.cache,
-    )
-    moved.github = {**cold.jobs["lint"].context.github, "event_name": "pull_request", "ref": "refs/pull/7/merge"}
-    canary.clear()
-    moved.run(CREDENTIAL_JOB)
-    lint = moved.start("lint")
-    lint.execute(until="Lint")
-    assert not moved.failed, moved.log()
-    restored = moved.result(RESTORE_STEP).output
-    assert "1 of 2 wheels restored" in restored and "to build: core-lib" in restored, restored
-    assert "wheel" not in {entry["stage"] for entry in canary.entries()}, "canary-lib was rebuilt"
-    assert "Installing canary-lib" in moved.result(INSTALL_STEP).output
-    assert 'VALUE = "core 1.1.0"' in installed(lint.runner.workspace, "core_lib")
-    assert list(store_entries(moved.cache.entries)) == [key], "a pull request saves no cache"
