@@ -774,11 +774,7 @@ def installed(project: Path, module: str) -> str:
 
 
 def test_a_lock_change_that_moves_one_dependency_rebuilds_only_that_one(
-    git_server: GitServer,
-    canary: Canary,
-    tmp_path: Path,
-    request: pytest.FixtureRequest,
-    index_downloads: Path,
+    git_server: GitServer, canary: Canary, tmp_path: Path, request: pytest.FixtureRequest, index_downloads: Path
 ) -> None:
     # A push to the default branch builds both and saves their wheels, as it saves the virtualenv.
     cold = start_mode_ci(
