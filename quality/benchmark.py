@@ -1,6 +1,7 @@
 """Where the time goes: rendering, updating, and the generated project's CI install.
 
     python3 tasks.py bench [--runs N] [--no-suite] [--only-render] [--anchor TEMPLATE_DIR]
+    python3 tasks.py bench --lock-change 1,5,20 [--lock-change-mode "fork-safe caches"] [--install-before REV]
 
 Prints a Markdown table of medians and spreads. Each engine's render of this template is timed
 beside a one-file template rendered by the same engine in the same loop (the floor any template
@@ -149,7 +150,13 @@ class CiInstall:
     (actions/cache/restore and save)."""
 
     def __init__(
-        self, work: Path, server: Any, template: Path, answers: dict[str, Any] | None = None, ssh: Any = None
+        self,
+        work: Path,
+        server: Any,
+        template: Path,
+        answers: dict[str, Any] | None = None,
+        ssh: Any = None,
+        moved: str | None = None,
     ) -> None:
         from support import package_index_url, render, tool_env
         from support.git_credentials import (
@@ -171,6 +178,13 @@ class CiInstall:
         secret = {"github-app": APP_PRIVATE_KEY, "ssh": ssh.private_key if ssh else ""}.get(mode, server.token)
         self.secrets, self.variables = repository_settings(mode, secret, ssh)
         self.clean = Path(render("cookiecutter", work / "clean", overrides, template=template).path)
+        # `moved`: the same dependencies, one of them at a later commit, for the lock change.
+        self.locks = {"as locked": self.clean}
+        if moved is not None:
+            moved_answers = {**overrides, "private_dependencies": moved}
+            self.locks["one moved"] = Path(
+                render("cookiecutter", work / "moved", moved_answers, template=template).path
+            )
         self.checkout = work / "checkout" / self.clean.name  # one path, as on a runner
         self.home = work / "home"
         self.tools = work / "bin"  # the ssh client's shim, in SSH mode
@@ -182,8 +196,9 @@ class CiInstall:
         self.env["PATH"] = f"{self.tools}{os.pathsep}{self.env['PATH']}"
         # The lock a developer commits: made once with their own access.
         developer = tool_env(work / "developer-home", **server.env(), **credential_helper_env(server))
-        quiet(["poetry", "lock"], cwd=self.clean, env={**developer, "POETRY_SYSTEM_GIT_CLIENT": "true"})
-        shutil.rmtree(self.clean / ".venv", ignore_errors=True)
+        for project in self.locks.values():
+            quiet(["poetry", "lock"], cwd=project, env={**developer, "POETRY_SYSTEM_GIT_CLIENT": "true"})
+            shutil.rmtree(project / ".venv", ignore_errors=True)
 
     def cache_path(self, given: dict[str, str]) -> Path:
         path = given["path"]
@@ -202,6 +217,11 @@ class CiInstall:
 
         def restore(given: dict[str, str]) -> dict[str, str]:
             kept = self.saved / given["key"]
+            for prefix in [line for line in given.get("restore-keys", "").splitlines() if line.strip()]:
+                if kept.exists() or not self.saved.is_dir():
+                    break
+                matches = [entry for entry in self.saved.iterdir() if entry.name.startswith(prefix)]
+                kept = max(matches, key=lambda entry: entry.stat().st_mtime) if matches else kept
             if not kept.exists():
                 return {"cache-hit": "false"}
             start = time.perf_counter()
@@ -209,7 +229,7 @@ class CiInstall:
             shutil.rmtree(self.cache_path(given), ignore_errors=True)
             shutil.copytree(kept, self.cache_path(given), symlinks=True)
             caching[0] += time.perf_counter() - start
-            return {"cache-hit": "true"}
+            return {"cache-hit": "true" if kept.name == given["key"] else "false"}
 
         def restore_then_save(given: dict[str, str]) -> dict[str, str]:
             outputs = restore(given)
@@ -274,11 +294,11 @@ class CiInstall:
             save(given)
         return credential_seconds, install_seconds
 
-    def fresh_checkout(self, keep_caches: bool) -> None:
-        """A new clone of the repository and a new runner HOME; the saved caches kept or dropped."""
+    def fresh_checkout(self, keep_caches: bool, lock: str = "as locked") -> None:
+        """A new clone of the repository (at `lock`) and a new runner HOME; the saved caches kept or dropped."""
         shutil.rmtree(self.checkout, ignore_errors=True)
         shutil.rmtree(self.home, ignore_errors=True)
-        shutil.copytree(self.clean, self.checkout)
+        shutil.copytree(self.locks[lock], self.checkout)
         self.home.mkdir()
         if self.ssh:
             from support.git_credentials import ssh_client_for
@@ -300,6 +320,16 @@ MODES: dict[str, dict[str, Any]] = {
 }
 
 
+def exported_template(work: Path, revision: str) -> Path:
+    """The template as it was at an earlier commit."""
+    exported = work / f"template-{revision}"
+    if not exported.exists():
+        exported.mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(exported)], input=archive.stdout, check=True)
+    return exported
+
+
 def install_rows(work: Path, runs: int, before: str | None, modes: bool = False) -> list[Row]:
     """Cold, warm and no-op install, as the rendered CI steps run it (not counting the copying
     that stands in for the cache service), for this template (token mode) and, with
@@ -309,11 +339,7 @@ def install_rows(work: Path, runs: int, before: str | None, modes: bool = False)
 
     versions: dict[str, tuple[Path, dict[str, Any]]] = {"this template": (ROOT, {})}
     if before:
-        exported = work / f"template-{before}"
-        exported.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", before], check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(exported)], input=archive, check=True)
-        versions = {f"before ({before})": (exported, {}), **versions}
+        versions = {f"before ({before})": (exported_template(work, before), {}), **versions}
     if modes:
         versions.update({f"this template, {name}": (ROOT, answers) for name, answers in MODES.items()})
     rows: list[Row] = []
@@ -358,6 +384,59 @@ def install_rows(work: Path, runs: int, before: str | None, modes: bool = False)
     return rows
 
 
+def lock_change_rows(work: Path, runs: int, before: str | None, counts: list[int], modes: list[str]) -> list[Row]:
+    """Cold, warm and "one commit moved" install with each count of private dependencies: the
+    lock change that moves the first one to a later commit, the caches of the lock before it
+    restored as CI restores them (exact keys and restore-keys). For this template in token mode
+    and each of `modes`, and with --install-before REV that earlier version beside it."""
+    from support.gitserver import GitServer
+
+    from scripts.local_git_server import LATER_TAG, TAG, _package, make_repository
+
+    versions: dict[str, tuple[Path, dict[str, Any]]] = {"this template": (ROOT, {})}
+    if before:
+        versions = {f"before ({before})": (exported_template(work, before), {}), **versions}
+    versions.update({f"this template, {name}": (ROOT, MODES[name]) for name in modes})
+    scenarios = ("cold", "warm", "one commit moved")
+    rows: list[Row] = []
+    with GitServer(work / "lock-change-server") as server:
+        names = [f"plib{number:02d}" for number in range(1, max(counts) + 1)]
+        for name in names:  # each with a later commit, tagged, that the lock change moves to
+            bare = work / "libraries" / f"{name}.git"
+            later = {LATER_TAG: _package(name, 'VALUE = "later"\n', version="1.1.0")}
+            make_repository(bare, _package(name, 'VALUE = "first"\n'), later=later)
+            server.publish(bare, name)
+        installs: dict[tuple[int, str], CiInstall] = {}
+        for count in counts:
+            pins = [f"{name}@{TAG}" for name in names[:count]]
+            moved = ", ".join([f"{names[0]}@{LATER_TAG}", *pins[1:]])
+            for i, (label, (path, answers)) in enumerate(versions.items()):
+                answers = {**answers, "private_dependencies": ", ".join(pins)}
+                installs[count, label] = CiInstall(work / f"lock-{count}-{i}", server, path, answers, moved=moved)
+        times = {key: {scenario: [] for scenario in scenarios} for key in installs}
+        fetching: dict[tuple[int, str], list[float]] = {key: [] for key in installs}
+        for _ in range(runs):  # alternated, so that every version sees the same load
+            for key, install in installs.items():
+                install.fresh_checkout(keep_caches=False)
+                times[key]["cold"].append(install.action_run()[1])
+                install.fresh_checkout(keep_caches=True)
+                times[key]["warm"].append(install.action_run()[1])
+                install.fresh_checkout(keep_caches=True, lock="one moved")
+                fetched, installed = install.action_run()
+                fetching[key].append(fetched)
+                times[key]["one commit moved"].append(installed)
+    for count in counts:
+        for scenario in scenarios:
+            for label in versions:
+                note = f"{count} private deps" + (f", 1 of {count} at a new commit" if "moved" in scenario else "")
+                rows.append((f"CI install, {scenario}: {label}", times[count, label][scenario], note))
+        for label in versions:
+            if any(fetching[count, label]):
+                note = f"{count} private deps, 1 of {count} at a new commit; its own steps"
+                rows.append((f"CI credential job, one commit moved: {label}", fetching[count, label], note))
+    return rows
+
+
 def suite_rows() -> list[Row]:
     times = measure(lambda i: quiet([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=ROOT), 1)
     return [("the template's test suite", times, "one run")]
@@ -383,19 +462,36 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--install-modes", action="store_true", help="time each git_auth mode and fork-safe caches too")
     parser.add_argument(
+        "--lock-change",
+        metavar="COUNTS",
+        help="comma-separated counts of private dependencies (e.g. 1,5,20): time cold, warm and one "
+        "commit moved with each, instead of the other install rows",
+    )
+    parser.add_argument(
+        "--lock-change-mode",
+        action="append",
+        default=[],
+        choices=list(MODES),
+        help="with --lock-change: a mode to time beside token mode (repeatable)",
+    )
+    parser.add_argument(
         "--anchor", type=Path, help="another cookiecutter template directory to render beside this one, for comparison"
     )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="template-bench-") as tmp:
         work = Path(tmp)
-        rows = [] if args.only_install else rendering_rows(work, args.runs, args.anchor)
-        if args.only_install:
+        only_install = args.only_install or args.lock_change
+        rows = [] if only_install else rendering_rows(work, args.runs, args.anchor)
+        if args.lock_change:
+            counts = [int(count) for count in args.lock_change.split(",")]
+            rows += lock_change_rows(work, min(args.runs, 3), args.install_before, counts, args.lock_change_mode)
+        elif args.only_install:
             rows += install_rows(work, min(args.runs, 3), args.install_before, args.install_modes)
         elif not args.only_render:
             rows += update_rows(work, min(args.runs, 3))
             rows += install_rows(work, min(args.runs, 3), args.install_before, args.install_modes)
-    if not args.no_suite and not args.only_render and not args.only_install:
+    if not args.no_suite and not args.only_render and not only_install:
         rows += suite_rows()
     cpu = f"{os.cpu_count()} cores"
     print(f"Machine: {platform.system()} {platform.machine()}, {cpu}, Python {platform.python_version()}\n")

@@ -675,7 +675,9 @@ def test_fork_safe_caches_keep_no_byte_of_private_code(
     ci.run("lint")
     assert not ci.failed, ci.log()
     saved = ci.cache.entries
-    assert [key for key in saved if key.startswith(("venv-", "private-sources-"))] == [], "no private code cached"
+    assert [key for key in saved if key.startswith(("venv-", "private-sources-", "git-wheels-"))] == [], (
+        "no private code cached"
+    )
     assert saved, "the Poetry cache is still saved"
     assert private_code(saved, CANARY_MARKER.encode()) == []
     # The marker is findable where it is: the installed package (the search can fail).
@@ -756,6 +758,71 @@ def test_a_warm_run_restores_the_caches_installs_nothing_and_still_checks_access
     assert any(r.status == 200 for r in requests), "the credential job still asked the server"
     assert "fetched into" not in warm.result(FETCH_STEP).stdout, "the fetched sources came from the cache"
     assert warm.result("Restore the private sources").outcome == "skipped", "a restored virtualenv needs none"
+
+
+# The setup action's cache of wheels built from locked commits (scripts/private_wheels.py).
+WHEEL_STORE = "git-wheels-"
+WHEELS_RESTORE_STEP = "Hand the restored wheels to Poetry"
+
+
+def store_entries(ci_cache: dict[str, Path]) -> dict[str, Path]:
+    return {key: path for key, path in ci_cache.items() if key.startswith(WHEEL_STORE)}
+
+
+def installed(project: Path, module: str) -> str:
+    [init] = (project / ".venv").glob(f"lib/python*/site-packages/{module}/__init__.py")
+    return init.read_text()
+
+
+def test_a_lock_change_that_moves_one_dependency_rebuilds_only_that_one(
+    git_server: GitServer, canary: Canary, tmp_path: Path, request: pytest.FixtureRequest, index_downloads: Path
+) -> None:
+    # A push to the default branch builds both and saves their wheels, as it saves the virtualenv.
+    cold = start_mode_ci(
+        request,
+        tmp_path / "cold",
+        git_server,
+        "token",
+        poetry_cache=index_downloads,
+        dependencies="core-lib@v1.0.0, canary-lib@v1.0.0",
+    )
+    canary.clear()
+    cold.run(CREDENTIAL_JOB)
+    cold.start("lint").execute(until="Lint")
+    assert not cold.failed, cold.log()
+    assert "wheel" in {entry["stage"] for entry in canary.entries()}, "built on the cold run: the record can tell"
+    [(key, store)] = store_entries(cold.cache.entries).items()
+    # Only wheels, each in a folder named by its commit's hash: private code, never history.
+    names = sorted(path.relative_to(store).as_posix() for path in store.rglob("*") if path.is_file())
+    assert sorted(re.sub(r"^[0-9a-f]{64}/", "HASH/", name) for name in names) == [
+        "HASH/canary_lib-1.0.0-py3-none-any.whl",
+        "HASH/core_lib-1.0.0-py3-none-any.whl",
+    ], names
+    assert private_history({key: store}) == []
+    assert private_code({key: store}, CANARY_MARKER.encode()), "the store holds the built wheel"
+
+    # A pull request that moves core-lib: canary-lib's wheel comes from the store, core-lib is built.
+    moved = start_mode_ci(
+        request,
+        tmp_path / "moved",
+        git_server,
+        "token",
+        poetry_cache=index_downloads,
+        dependencies="core-lib@v1.1.0, canary-lib@v1.0.0",
+        cache=cold.cache,
+    )
+    moved.github = {**cold.jobs["lint"].context.github, "event_name": "pull_request", "ref": "refs/pull/7/merge"}
+    canary.clear()
+    moved.run(CREDENTIAL_JOB)
+    lint = moved.start("lint")
+    lint.execute(until="Lint")
+    assert not moved.failed, moved.log()
+    restored = moved.result(WHEELS_RESTORE_STEP).output
+    assert "1 of 2 wheels restored" in restored and "to build: core-lib" in restored, restored
+    assert "wheel" not in {entry["stage"] for entry in canary.entries()}, "canary-lib was rebuilt"
+    assert "Installing canary-lib" in moved.result(INSTALL_STEP).output
+    assert 'VALUE = "core 1.1.0"' in installed(lint.runner.workspace, "core_lib")
+    assert list(store_entries(moved.cache.entries)) == [key], "a pull request saves no cache"
 
 
 # --- and says exactly what is wrong when it cannot ------------------------------------------

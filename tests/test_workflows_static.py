@@ -356,12 +356,14 @@ def action_problems(path: Path) -> list[str]:
         problems.append(f"{path.name}: restored {sorted(restores)} but saved {sorted(saves)}")
     for cache_path, settings in restores.items():
         key = settings.get("key", "")
-        # Poetry's own virtualenv depends on the tool, not on the project's lock.
+        # Poetry's own virtualenv depends on the tool, not on the project's lock; the wheel store
+        # on the lock's git commits only, which scripts/private_wheels.py names.
         tool = cache_path.endswith("project-poetry")
+        lock_parts = ("hashFiles('poetry.lock')", "steps.wheels-key.outputs.key")
         for part in ("runner.os", "runner.arch", "steps.python.outputs.python-version", "inputs.poetry-version"):
             if part not in key:
                 problems.append(f"{path.name}: the cache key of {cache_path} lacks {part}: {key}")
-        if not tool and "hashFiles('poetry.lock')" not in key:
+        if not tool and not any(part in key for part in lock_parts):
             problems.append(f"{path.name}: the cache key of {cache_path} lacks the lock: {key}")
         if cache_path in saves and saves[cache_path]["with"].get("key") != key:
             problems.append(f"{path.name}: {cache_path} is saved under another key than it is restored")
