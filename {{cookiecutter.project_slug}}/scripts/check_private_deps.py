@@ -591,7 +591,8 @@ def remote_refs(url: str, token_host: str | None, timeout: float) -> dict[str, s
 def moved_tag(packages: list[Dependency], refs: dict[str, str]) -> Problem | None:
     """A locked tag that names another commit now (re-pointed since the lock)."""
     for package in packages:
-        now = refs.get("refs/tags/" + package.ref) if package.ref and not package.is_commit else None
+        tagged = package.ref and not package.is_commit
+        now = refs.get("refs/tags/" + package.ref) if tagged else None
         if now is not None and now != package.commit:
             why = f"tag {shown(package.ref)!r} of {shown(package.name)} now names commit "
             why += f"{now[:12]}, poetry.lock holds {package.commit[:12]}"
