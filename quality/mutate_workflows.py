@@ -45,6 +45,11 @@ CI = "TREE/.github/workflows/ci.yml"
 RELEASE = "TREE/.github/workflows/*release.yml*"
 RELEASE_GATE = "TREE/scripts/release_gate.sh"
 UPDATE = "TREE/.github/workflows/*template-update.yml*"
+CREDENTIAL = "templates/credential.jinja"
+FETCH_SCRIPT = "TREE/scripts/fetch_private_sources.sh"
+SSH_AGENT = "TREE/scripts/ssh_agent.sh"
+CHECK_SCRIPT = "TREE/scripts/check_private_deps.py"
+PRIVATE_AUTH_TESTS = "tests/test_private_auth.py"
 STRUCTURE = f"{STATIC_TESTS}::test_structure_that_no_tool_checks"
 
 
@@ -74,8 +79,14 @@ OWN_EVENTS = events("the_release_and_the_template_update_run_only_on_their_own_e
 CANCEL = events("only_a_pull_requests_new_push_cancels_a_run")
 BOTS = events("the_update_bots_wait_a_few_days_before_taking_a_release")
 POETRY = events("poetry_reads_the_settings_ci_and_the_readme_rely_on")
+HANDED_ON = events("a_push_to_the_default_branch_saves_every_cache_it_restores")
+ONE_JOB = events("the_org_credential_is_held_by_one_job_that_runs_no_third_party_code")
+BASH_P = events("a_step_with_the_org_credential_reads_nothing_an_earlier_step_could_write")
+TOLD = events("a_fork_pull_request_is_told_which_secret_is_missing")
 ON_DEFAULT = r"(set on_default_branch = \")github\.event_name == 'push' && github\.ref_type == 'branch' && "
-SSH_LINE = r"(GIT_SSH_COMMAND: ssh -o BatchMode=yes -o )StrictHostKeyChecking=yes"
+SSH_LINE = r"(-o BatchMode=yes -o )StrictHostKeyChecking=yes"
+FETCH_STEP = r"(\{\{ pad \}\}- name: Check access to the private dependencies and fetch them\n)"
+HAND_OFF_SAVE = r"(      - name: Save the fetched sources for the jobs that install\n        if: [^\n]*)"
 
 MISTAKES = [
     # --- caches: saved by pushes to the default branch only ---
@@ -171,9 +182,9 @@ MISTAKES = [
     Mistake(
         "helper-for-every-https-host",
         "credential helper to every host",
-        ACTION,
-        r'credential_helper_env\("https://" ~ host,',
-        'credential_helper_env("https://",',
+        FETCH_SCRIPT,
+        r"credential\.https://\$\{GIT_HOST\}\.helper",
+        "credential.https://.helper",
         (GIT_SCOPE,),
         every=True,
     ),
@@ -196,9 +207,9 @@ MISTAKES = [
     Mistake(
         "ssh-rewrite-without-the-slash",
         "credential helper to every host",
-        ACTION,
-        r"(url\.ssh://git@\{\{ host_name \}\}/\.insteadOf\n        GIT_CONFIG_VALUE_0: https://\{\{ host \}\})/",
-        r"\1",
+        SSH_AGENT,
+        r'(GIT_CONFIG_VALUE_0="https://\$\{GIT_HOST\})/"',
+        r'\1"',
         (GIT_SCOPE,),
     ),
     Mistake(
@@ -216,7 +227,7 @@ MISTAKES = [
     Mistake(
         "ssh-accepts-any-host-key",
         "unknown SSH host keys accepted",
-        ACTION,
+        SSH_AGENT,
         SSH_LINE,
         r"\1StrictHostKeyChecking=no",
         (SSH,),
@@ -224,7 +235,7 @@ MISTAKES = [
     Mistake(
         "ssh-accepts-a-new-host-key",
         "unknown SSH host keys accepted",
-        ACTION,
+        SSH_AGENT,
         SSH_LINE,
         r"\1StrictHostKeyChecking=accept-new",
         (SSH,),
@@ -232,15 +243,15 @@ MISTAKES = [
     Mistake(
         "ssh-known-hosts-discarded",
         "unknown SSH host keys accepted",
-        ACTION,
-        r"UserKnownHostsFile=\{\{ gha\(\"runner\.temp\"\) \}\}/known_hosts",
+        SSH_AGENT,
+        r'"UserKnownHostsFile=\$\{agent_dir\}/known_hosts"',
         "UserKnownHostsFile=/dev/null",
         (SSH,),
     ),
     Mistake(
         "ssh-host-key-scanned",
         "unknown SSH host keys accepted",
-        ACTION,
+        SSH_AGENT,
         r"printf '%s\\n' \"\$\{SSH_KNOWN_HOSTS\}\" >",
         r'ssh-keyscan "${GIT_HOST%%:*}" >',
         (SSH,),
@@ -248,9 +259,9 @@ MISTAKES = [
     Mistake(
         "ssh-known-hosts-from-the-key-input",
         "unknown SSH host keys accepted",
-        ACTION,
-        r'SSH_KNOWN_HOSTS: \{\{ gha\("inputs\.ssh-known-hosts"\) \}\}',
-        'SSH_KNOWN_HOSTS: {{ gha("inputs.ssh-private-key") }}',
+        CREDENTIAL,
+        r'SSH_KNOWN_HOSTS: \{\{ value\(source, "", "vars\.SSH_KNOWN_HOSTS", "inputs\.ssh-known-hosts"\) \}\}',
+        'SSH_KNOWN_HOSTS: {{ value(source, "secrets.SSH_PRIVATE_KEY", "", "inputs.ssh-private-key") }}',
         (SSH,),
     ),
     # --- the org credential and the App key stay where they belong ---
@@ -267,23 +278,23 @@ MISTAKES = [
         "secret to third-party code",
         ACTION,
         r'(\n        )POETRY_SYSTEM_GIT_CLIENT: "true"',
-        r'\1PRIVATE_GIT_TOKEN: {{ gha("inputs.token") }}\1POETRY_SYSTEM_GIT_CLIENT: "true"',
+        r'\1SSH_PRIVATE_KEY: {{ gha("inputs.ssh-private-key") }}\1POETRY_SYSTEM_GIT_CLIENT: "true"',
         (THIRD_PARTY,),
     ),
     Mistake(
         "fetch-step-with-site-packages",
         "secret to third-party code",
-        ACTION,
-        r"python3 -I -S (scripts/check_private_deps\.py preflight --secret \{\{ secret \}\})",
-        r"python3 \1",
+        FETCH_SCRIPT,
+        r'check=\("\$\{PYTHON\}" -I -S ',
+        'check=("${PYTHON}" ',
         (THIRD_PARTY,),
     ),
     Mistake(
         "app-key-in-the-fetch-step",
         "App key out of its place",
-        ACTION,
-        r'(\n        )(PRIVATE_GIT_TOKEN: \{\{ gha\("steps\.app-token\.outputs\.token"\) \}\})',
-        r'\1\2\1APP_PRIVATE_KEY: {{ gha("inputs.app-private-key") }}',
+        CREDENTIAL,
+        r'(\n\{\{ pad \}\}    )(PRIVATE_GIT_TOKEN: \{\{ gha\("steps\.app-token\.outputs\.token"\) \}\})',
+        r'\1\2\1APP_KEY: {{ value(source, "secrets.APP_PRIVATE_KEY", "", "inputs.app-private-key") }}',
         (APP_KEY,),
     ),
     Mistake(
@@ -313,10 +324,10 @@ MISTAKES = [
     Mistake(
         "fetch-skipped-on-a-warm-cache",
         "gate switched off",
-        ACTION,
-        r"(    - name: Check access to the private dependencies and fetch them\n)",
-        r"\1      if: steps.poetry-cache.outputs.cache-hit != 'true'\n",
-        (events("a_fork_pull_request_is_told_which_secret_is_missing"),),
+        CREDENTIAL,
+        FETCH_STEP,
+        r"\1{{ pad }}  if: steps.sources.outputs.cache-hit != 'true'\n",
+        (TOLD,),
     ),
     Mistake(
         "ci-skips-fork-pull-requests",
@@ -325,6 +336,128 @@ MISTAKES = [
         r"(  lint:\n    name: Lint and type check\n)",
         r"\1    if: github.event.pull_request.head.repo.fork != true\n",
         (events("ci_runs_every_job_for_pull_requests_forks_included_pushes_to_the_default_branch_and_manual_runs"),),
+    ),
+    # --- the credential job: the one job with the org secret, running nothing third-party ---
+    Mistake(
+        "org-secret-in-a-lint-step",
+        "credential job",
+        CI,
+        r"^(      - name: Lint\n)",
+        '      - name: Show the git version\n        env:\n          TOKEN: {{ gha("secrets.SSH_PRIVATE_KEY") }}\n'
+        "        run: git --version\n\n\\1",
+        (ONE_JOB, STRUCTURE),
+    ),
+    Mistake(
+        "lint-job-secrets-inherit",
+        "credential job",
+        CI,
+        r"(  lint:\n    name: Lint and type check\n)",
+        r"\1    secrets: inherit\n",
+        (STRUCTURE,),
+    ),
+    Mistake(
+        "credential-job-installs-poetry",
+        "credential job",
+        CI,
+        r"(      # A known interpreter for the check script)",
+        "      - name: Install Poetry\n        run: pipx install poetry\n\n\\1",
+        (ONE_JOB, STRUCTURE),
+    ),
+    Mistake(
+        "credential-step-shell-loosened",
+        "credential job",
+        CREDENTIAL,
+        r"shell: /bin/bash --noprofile --norc -p -e \{0\}",
+        "shell: bash",
+        (BASH_P,),
+    ),
+    Mistake(
+        "fetch-script-run-by-plain-bash",
+        "credential job",
+        CREDENTIAL,
+        r"run: exec /bin/bash --noprofile --norc -p scripts/",
+        "run: bash scripts/",
+        (BASH_P,),
+    ),
+    Mistake(
+        "fetch-script-keeps-the-path",
+        "credential job",
+        FETCH_SCRIPT,
+        r"^export PATH=/usr/bin:/bin ",
+        "export ",
+        (f"{PRIVATE_AUTH_TESTS}::test_an_earlier_step_cannot_steer_the_credential_step",),
+    ),
+    Mistake(
+        "ssh-agent-socket-at-a-fixed-path",
+        "credential job",
+        SSH_AGENT,
+        r'^agent_dir="\$\(mktemp -d\)"',
+        'agent_dir="${RUNNER_TEMP}"',
+        (SSH,),
+    ),
+    Mistake(
+        "ssh-reads-the-user-config",
+        "credential job",
+        SSH_AGENT,
+        r"options=\(-F /dev/null ",
+        "options=(",
+        (SSH,),
+    ),
+    Mistake(
+        "ssh-offers-every-agent-key",
+        "credential job",
+        SSH_AGENT,
+        r" -o IdentitiesOnly=yes",
+        "",
+        (SSH,),
+    ),
+    Mistake(
+        "ssh-agent-outlives-a-cancelled-step",
+        "credential job",
+        SSH_AGENT,
+        r"ssh-agent -D -a ",
+        "ssh-agent -a ",
+        (f"{PRIVATE_AUTH_TESTS}::test_a_cancelled_ssh_step_leaves_no_agent",),
+    ),
+    Mistake(
+        "hand-off-with-history",
+        "credential job",
+        CHECK_SCRIPT,
+        r'"fetch", "--quiet", "--depth", "1", ',
+        '"fetch", "--quiet", ',
+        (f"{PRIVATE_AUTH_TESTS}::test_the_sources_hand_off_holds_no_history_but_the_search_would_find_it",),
+    ),
+    Mistake(
+        "hand-off-keyed-by-the-run",
+        "credential job",
+        CI,
+        HAND_OFF_SAVE + r'(\n.*\n.*\n.*\n          key: )\{\{ gha\("steps\.locked\.outputs\.key"\) \}\}',
+        r'\1\2private-sources-{{ gha("github.run_id") }}',
+        (CACHES,),
+    ),
+    Mistake(
+        "hand-off-saved-by-pushes-only",
+        "credential job",
+        CI,
+        HAND_OFF_SAVE,
+        r"\1 && github.event_name == 'push'",
+        (HANDED_ON,),
+    ),
+    Mistake(
+        "hand-off-in-fork-safe-mode",
+        "credential job",
+        CI,
+        r"\{%- if not fork_safe %\}(\n  # The only job that holds)",
+        r"{%- if true %}\1",
+        (CACHES,),
+    ),
+    Mistake(
+        "test-job-does-not-wait-for-the-hand-off",
+        "credential job",
+        CI,
+        r"(  test:\n    name: [^\n]*\n\{%- if not fork_safe %\}\n)    needs: private-sources\n",
+        r"\1",
+        (HANDED_ON, STRUCTURE),
     ),
     # --- the release gate ---
     Mistake(
@@ -518,11 +651,13 @@ MISTAKES = [
     Mistake(
         "ssh-agent-from-a-third-party",
         "secret to third-party code",
-        ACTION,
-        r"(\n    # The only step that holds the credential)",
-        "\n    - name: Start an agent\n"
-        "      uses: webfactory/ssh-agent@a6f90b1f127823b31d4d4a8d96047790581349bd  # v0.9.1\n"
-        '      with:\n        ssh-private-key: {{ gha("inputs.ssh-private-key") }}\n\\1',
+        CREDENTIAL,
+        r"(\{\{ pad \}\}# The only step that holds the credential)",
+        "{{ pad }}- name: Start an agent\n"
+        "{{ pad }}  uses: webfactory/ssh-agent@a6f90b1f127823b31d4d4a8d96047790581349bd  # v0.9.1\n"
+        "{{ pad }}  with:\n"
+        '{{ pad }}    ssh-private-key: {{ value(source, "secrets.SSH_PRIVATE_KEY", "", "inputs.ssh-private-key") }}\n\n'
+        "\\1",
         (THIRD_PARTY, STRUCTURE),
     ),
     Mistake(

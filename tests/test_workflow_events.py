@@ -5,7 +5,9 @@ same repository and from a fork, a tag push, a schedule and a manual run
 GitHub's expression rules; an earlier step's outputs take every value they could have).
 
 - Caches are saved by pushes to the default branch only, by every workflow and by the setup
-  action whatever workflow uses it; such a push does save each cache it restores.
+  action whatever workflow uses it; such a push does save each cache it restores. The one
+  exception is the credential job's hand-off (SAVED_ON_EVERY_EVENT): saved on every event under
+  the key of what it holds, by the job each installing job needs; never in fork-safe mode.
 - CI's jobs run for every pull request (a fork's too), push to the default branch and manual run;
   the release runs on tags only, the template update on its schedule and by hand; no job that
   can write runs for a pull request. A pull request's new push cancels its previous run; nothing
@@ -13,11 +15,14 @@ GitHub's expression rules; an earlier step's outputs take every value they could
 - The release gate runs on every tag push whatever earlier steps output, and nothing runs after
   a failed step of the release.
 - A fork's pull request gets no step that holds a secret, and is told which secret is missing.
-- The org credential reaches no step that runs third-party code; the GitHub App key reaches only
-  the token action (the template update's only in its protected environment).
-- git offers a credential, and rewrites URLs, for the configured host only (asked of git itself);
-  ssh checks the host key strictly against the known_hosts lines of the SSH_KNOWN_HOSTS variable
-  (asked of `ssh -G`).
+- The org credential reaches no step that runs third-party code (the project's scripts a step
+  calls read too), and one job only, which runs none (fork-safe: the jobs that install); a step
+  holding it runs bash -p, which reads no file an earlier step named. The GitHub App key reaches
+  only the token action (the template update's only in its protected environment).
+- git offers a credential, and rewrites URLs, for the configured host only (asked of git itself,
+  the fetch script's settings included); ssh reads no config file, checks the host key strictly
+  against the known_hosts lines of the SSH_KNOWN_HOSTS variable and offers only the key of the
+  agent the step started in a fresh directory (asked of `ssh -G`).
 - The update bots wait before taking a release; Poetry, reading the project's poetry.toml, uses
   the system git client and an in-project .venv, which CI caches.
 
@@ -40,7 +45,7 @@ from typing import Any
 import pytest
 from support import BIN, OPTION_SETS, Project, answers_for, require_tool, tool_env
 from support.expressions import ExpressionError, outcomes
-from support.workflow_plan import PlannedRun, PlannedStep, plan, plan_action
+from support.workflow_plan import PlannedJob, PlannedRun, PlannedStep, plan, plan_action
 from support.workflow_steps import EVENTS, Event
 
 PUSH_TO_DEFAULT = EVENTS["push to the default branch"]
@@ -52,16 +57,20 @@ ENVIRONMENTS = {"template-update": {"TEMPLATE_UPDATE_APP_PRIVATE_KEY"}}
 APP_KEYS = {"APP_PRIVATE_KEY", "TEMPLATE_UPDATE_APP_PRIVATE_KEY"}
 # The package index's credential stays with the install, where Poetry needs it (README).
 INDEX_SECRETS = {"PACKAGE_INDEX_USERNAME", "PACKAGE_INDEX_PASSWORD"}
-# Caches a job saves for the jobs after it on every event (none today): name their paths here.
-SAVED_ON_EVERY_EVENT: set[str] = set()
+RUNNER_TEMP = "/home/runner/work/_temp"
+# The credential job's hand-off: the locked private sources, fetched without history, which the
+# jobs that install read in the same run. Saved on every event by design, by that job alone, under
+# the key of what it holds (the lock's git sources, named by the check script): path -> key.
+HAND_OFF = f"{RUNNER_TEMP}/private-sources"
+SAVED_ON_EVERY_EVENT = {HAND_OFF: "${{ steps.locked.outputs.key }}"}
 # Commands that run code nobody in the organization reviewed: a package, a hook, a plugin.
 THIRD_PARTY = re.compile(
     r"(?:^|[\s;|&(/])(?:poetry|pip|pipx|pytest|pre-commit|ruff|mypy|copier|npm|npx|uv)(?=\s|$)"
     # Python with its site-packages: every .pth file of an installed package runs.
-    r"|(?:^|[\s;|&(/])python3?(?:\.\d+)?(?=\s)(?!\s+-I\s+-S\b)",
+    # Also the interpreter setup-python reported, by the variable the steps name it with.
+    r"|(?:^|[\s;|&(/])(?:python3?(?:\.\d+)?|\"?\$\{PYTHON\}\"?)(?=\s)(?!\s+-I\s+-S\b)",
     re.M,
 )
-RUNNER_TEMP = "/home/runner/work/_temp"
 
 
 # --- plans -----------------------------------------------------------------------------------
@@ -87,16 +96,47 @@ def local_actions(project: Project) -> list[str]:
     )
 
 
-def saves_cache(step: PlannedStep) -> bool:
-    """It may save a cache on this event, and no other: only pushes to the default branch save."""
-    if not step.when or step.inputs.get("path") in SAVED_ON_EVERY_EVENT:
+def saves(step: PlannedStep, path: str | None = None) -> bool:
+    """It may save a cache (at `path`) on this event."""
+    if not step.when or not step.uses.startswith(("actions/cache/save@", "actions/cache@")):
         return False
-    return step.uses.startswith(("actions/cache/save@", "actions/cache@"))
+    return path is None or step.inputs.get("path") == path
+
+
+def hand_off(step: PlannedStep) -> bool:
+    """A workflow's own step (no action's: those run in the jobs that install) that saves what
+    SAVED_ON_EVERY_EVENT names, under the key of what it holds."""
+    path = step.inputs.get("path", "")
+    key = str((step.spec.get("with") or {}).get("key", ""))
+    return not step.action and path in SAVED_ON_EVERY_EVENT and key == SAVED_ON_EVERY_EVENT[path]
+
+
+def saves_cache(step: PlannedStep) -> bool:
+    """It may save a cache on this event, and no other: only pushes to the default branch save,
+    but for the credential job's content-keyed hand-off."""
+    return saves(step) and not hand_off(step)
 
 
 def where(run: PlannedRun, step: PlannedStep) -> str:
     inside = f" ({step.action})" if step.action else ""
     return f"{run.workflow} on {run.event.label} as {run.trigger}: {step.job}: {step.name}{inside}"
+
+
+def scripts_run(step: PlannedStep, project: Path) -> dict[str, str]:
+    """The project's shell scripts a step runs, and those they source: name -> text."""
+    found: dict[str, str] = {}
+    pending = re.findall(r"\bscripts/[\w.-]+\.sh\b", step.script)
+    while pending:
+        name = pending.pop()
+        if name not in found and (project / name).is_file():
+            found[name] = (project / name).read_text()
+            pending += re.findall(r"^\s*(?:\.|source)\s+(scripts/[\w.-]+\.sh)\b", found[name], re.M)
+    return found
+
+
+def step_text(step: PlannedStep, project: Path) -> str:
+    """What the step runs: its script and the project's scripts it calls."""
+    return "\n".join([step.script, *scripts_run(step, project).values()])
 
 
 # --- caches ----------------------------------------------------------------------------------
@@ -105,9 +145,18 @@ def where(run: PlannedRun, step: PlannedStep) -> str:
 @pytest.mark.parametrize("name", OPTION_SETS)
 def test_caches_are_saved_only_by_pushes_to_the_default_branch(rendered: dict[str, Project], name: str) -> None:
     project = rendered[name]
-    host = answers_for(OPTION_SETS[name])["github_host"]
+    answers = answers_for(OPTION_SETS[name])
+    host = answers["github_host"]
     problems = []
     for event in EVENTS.values():
+        if answers["fork_safe_caches"]:
+            # A fork's run restores what the default branch saved: no hand-off, on any event.
+            problems += [
+                f"fork-safe: {where(run, step)} saves {HAND_OFF}"
+                for run in project_runs(project, name, event)
+                for step in run.steps()
+                if saves(step, HAND_OFF)
+            ]
         if event is PUSH_TO_DEFAULT:
             continue
         for run in project_runs(project, name, event):
@@ -121,16 +170,37 @@ def test_caches_are_saved_only_by_pushes_to_the_default_branch(rendered: dict[st
 
 @pytest.mark.parametrize("name", OPTION_SETS)
 def test_a_push_to_the_default_branch_saves_every_cache_it_restores(rendered: dict[str, Project], name: str) -> None:
+    """The hand-off, which the action restores but never saves, is saved on every event by a job
+    that each job using the action needs, under the key that job hands on."""
     project = rendered[name]
     host = answers_for(OPTION_SETS[name])["github_host"]
-    restored_anywhere = set()
+    restored_anywhere, handed_over = set(), set()
     for action in local_actions(project):
         steps = plan_action(project.path, action, PUSH_TO_DEFAULT, host)
         restored = {step.inputs["path"] for step in steps if step.uses.startswith("actions/cache/restore@")}
         saved = {step.inputs["path"] for step in steps if step.uses.startswith("actions/cache/save@") and step.runs}
+        handed_over |= restored & set(SAVED_ON_EVERY_EVENT)
+        restored -= set(SAVED_ON_EVERY_EVENT)
         assert restored <= saved, f"{action}: restored {sorted(restored)}, saved {sorted(saved)}"
         restored_anywhere |= restored
     assert restored_anywhere, "no cache at all"
+    for event in [*PULL_REQUESTS, PUSH_TO_DEFAULT, EVENTS["manual run"]]:
+        [run] = [run for run in project_runs(project, name, event) if run.workflow.endswith("/ci.yml")]
+        for job in run.jobs.values():
+            if not any(step.uses.startswith(("./", "$/")) for step in job.steps) or not handed_over:
+                continue
+            # The key the job gives the action: an output of a job it needs.
+            [setup] = [step for step in job.steps if step.uses.startswith(("./", "$/"))]
+            given = re.fullmatch(
+                r"\$\{\{ needs\.([\w-]+)\.outputs\.([\w-]+) \}\}", setup.spec["with"].get("sources-key", "")
+            )
+            assert given and given[1] in needed(run, job.id), f"{job.id}: sources-key {setup.spec['with']}"
+            saver = run.jobs[given[1]]
+            for path in handed_over:
+                saving = [step for step in saver.steps if saves(step, path) and step.runs and hand_off(step)]
+                assert saving, f"{event.label}: {job.id} restores {path}, which {saver.id} does not save"
+                hands_on = saver.spec.get("outputs", {}).get(given[2])
+                assert [step.spec["with"]["key"] for step in saving] == [hands_on], f"{saver.id}: {hands_on}"
 
 
 # --- which jobs run --------------------------------------------------------------------------
@@ -264,13 +334,21 @@ def test_a_fork_pull_request_is_told_which_secret_is_missing(rendered: dict[str,
     )
     for run in project_runs(rendered[name], name, FORK):
         for job in run.jobs.values():
-            told = [
-                step
-                for step in job.steps
-                if step.certain and re.search(rf"preflight\b.*--secret {secret}\b", step.script)
-            ]
+            told = [step for step in job.steps if step.certain and names_the_secret(step, rendered[name].path, secret)]
             uses_secret = any(f"secrets.{secret}" in json.dumps(step.spec) for step in job.steps)
             assert told or not uses_secret, f"{job.id}: no step that surely runs names the missing secret {secret}"
+
+
+def names_the_secret(step: PlannedStep, project: Path, secret: str) -> bool:
+    """The step runs the check script's preflight naming `secret`: in its own script, or in a
+    script of the project it calls with `--secret NAME`, on a line of that script's top level (no
+    condition around it)."""
+    if re.search(rf"preflight\b.*--secret {secret}\b", step.script):
+        return True
+    return bool(re.search(rf"scripts/[\w.-]+\.sh\b.*--secret {secret}\b", step.script)) and any(
+        re.search(r'^[^\s#][^\n#]*\bpreflight --secret "\$\{secret\}"', text, re.M)
+        for text in scripts_run(step, project).values()
+    )
 
 
 def org_secrets(step: PlannedStep) -> set[str]:
@@ -279,11 +357,11 @@ def org_secrets(step: PlannedStep) -> set[str]:
     return {marker for marker in step.secrets() if marker[len("<secret ") : -1] not in INDEX_SECRETS}
 
 
-def third_party(step: PlannedStep) -> str:
-    """What in the step runs third-party code, or ""."""
+def third_party(step: PlannedStep, project: Path) -> str:
+    """What in the step, or in a script of the project it calls, runs third-party code, or ""."""
     if step.uses and not step.uses.startswith(("./", "$/", "actions/")):
         return step.uses
-    found = THIRD_PARTY.search(step.script)
+    found = THIRD_PARTY.search(step_text(step, project))
     return found[0].strip() if found else ""
 
 
@@ -297,8 +375,60 @@ def test_the_org_credential_never_reaches_a_step_that_runs_third_party_code(
             if not run.workflow.endswith("/ci.yml"):
                 continue
             for step in run.steps():
-                if org_secrets(step) and third_party(step) and not step.uses.startswith(("./", "$/")):
-                    problems.append(f"{where(run, step)} runs {third_party(step)} with {sorted(org_secrets(step))}")
+                runs = third_party(step, rendered[name].path)
+                if org_secrets(step) and runs and not step.uses.startswith(("./", "$/")):
+                    problems.append(f"{where(run, step)} runs {runs} with {sorted(org_secrets(step))}")
+    assert problems == []
+
+
+def installs(job: PlannedJob) -> bool:
+    return any(step.uses.startswith(("./", "$/")) for step in job.steps)
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_the_org_credential_is_held_by_one_job_that_runs_no_third_party_code(
+    rendered: dict[str, Project], name: str
+) -> None:
+    """Every secret a job references is in its runner's memory for the whole job: only the
+    credential job may hold the org credential, and it runs nothing third-party. In fork-safe mode
+    each job that installs fetches for itself, so holds it (README)."""
+    fork_safe = answers_for(OPTION_SETS[name])["fork_safe_caches"]
+    project = rendered[name].path
+    for event in EVENTS.values():
+        for run in project_runs(rendered[name], name, event):
+            if not run.workflow.endswith("/ci.yml"):
+                continue
+            holders = {job.id: job for job in run.jobs.values() if any(org_secrets(step) for step in job.steps)}
+            if fork_safe:
+                assert all(installs(job) for job in holders.values()), f"{event.label}: {sorted(holders)}"
+                continue
+            assert len(holders) <= 1, f"{event.label}: the org credential is in the jobs {sorted(holders)}"
+            for job in holders.values():
+                ran = [f"{step.name}: {third_party(step, project)}" for step in job.steps if third_party(step, project)]
+                assert ran == [] and not installs(job), f"{event.label}: {job.id} holds it and runs {ran}"
+
+
+HARDENED_SHELL = "/bin/bash --noprofile --norc -p -e {0}"
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_a_step_with_the_org_credential_reads_nothing_an_earlier_step_could_write(
+    rendered: dict[str, Project], name: str
+) -> None:
+    """bash -p reads no BASH_ENV or ENV file (an earlier step can set them through GITHUB_ENV), and
+    every bash the step starts is started the same way."""
+    problems = []
+    for run in project_runs(rendered[name], name, PUSH_TO_DEFAULT):
+        for step in run.steps():
+            if not org_secrets(step) or step.uses:
+                continue
+            if step.spec.get("shell") != HARDENED_SHELL:
+                problems.append(f"{where(run, step)}: shell {step.spec.get('shell')!r}")
+            for text in (step.script, *scripts_run(step, rendered[name].path).values()):
+                code = re.sub(r"(?:^|\s)#.*$", "", text, flags=re.M)  # comments and the #! line
+                for started in re.findall(r"(?:^|[\s;|&(])((?:/bin/)?bash\b[^\n;|&]*)", code, re.M):
+                    if not started.startswith("/bin/bash --noprofile --norc -p "):
+                        problems.append(f"{where(run, step)}: starts {started!r}")
     assert problems == []
 
 
@@ -375,6 +505,32 @@ def probes(host: str) -> list[str]:
     ]
 
 
+def expand(text: str, env: dict[str, str]) -> str:
+    """A script's word with the step's variables filled in (`${HOST%%:*}` too); any other variable
+    becomes `<NAME>`, a value the script computes."""
+
+    def value(match: re.Match[str]) -> str:
+        name, cut = match[1] or match[3], match[2]
+        if name not in env:
+            return f"<{name}>"
+        return env[name].split(":")[0] if cut == "%%:*" else env[name]
+
+    return re.sub(r"\$\{(\w+)(%%:\*)?\}|\$(\w+)", value, text)
+
+
+def script_git_configs(text: str, env: dict[str, str]) -> list[dict[str, str]]:
+    """The GIT_CONFIG_COUNT/KEY/VALUE sets a script exports, each COUNT starting a new one."""
+    configs: list[dict[str, str]] = []
+    for line in re.findall(r"^\s*export\s+(.*GIT_CONFIG_.*)$", text, re.M):
+        for word in shlex.split(line, comments=True):
+            name, _, written = word.partition("=")
+            if name == "GIT_CONFIG_COUNT":
+                configs.append({})
+            if name.startswith("GIT_CONFIG_") and name not in ("GIT_CONFIG_SYSTEM", "GIT_CONFIG_GLOBAL") and configs:
+                configs[-1][name] = expand(written, env)
+    return [git_config_of(config) for config in configs]
+
+
 @pytest.mark.parametrize("name", OPTION_SETS)
 def test_git_offers_the_credential_and_rewrites_urls_for_the_configured_host_only(
     rendered: dict[str, Project], name: str, tmp_path: Path
@@ -384,9 +540,16 @@ def test_git_offers_the_credential_and_rewrites_urls_for_the_configured_host_onl
     for event in (PUSH_TO_DEFAULT, EVENTS["schedule"]):
         for run in project_runs(rendered[name], name, event):
             for step in run.steps():
-                config = git_config_of(step.env)
-                if config["GIT_CONFIG_COUNT"] != "0":
-                    configs[json.dumps(config, sort_keys=True)] = where(run, step)
+                found = [git_config_of(step.env)]
+                # The fetch script's: its credential helper, SSH mode's URL rewriting.
+                found += [
+                    config
+                    for text in scripts_run(step, rendered[name].path).values()
+                    for config in script_git_configs(text, step.env)
+                ]
+                for config in found:
+                    if config["GIT_CONFIG_COUNT"] != "0":
+                        configs[json.dumps(config, sort_keys=True)] = where(run, step)
     if not configs:
         pytest.skip("no step gives git configuration")
     own = f"https://{host}/org/lib.git"
@@ -416,11 +579,35 @@ def shell_paths(text: str) -> str:
     )
 
 
-def ssh_commands(step: PlannedStep) -> list[str]:
-    """The ssh command lines a step gives git: its env's GIT_SSH_COMMAND, or one its script sets."""
+def arrays(text: str) -> dict[str, str]:
+    """A script's arrays (`name=(words...)`), each as the words `${name[*]}` gives."""
+    return {
+        name: " ".join(shlex.quote(word) for word in shlex.split(words, comments=True))
+        for name, words in re.findall(r"^\s*(\w+)=\(([^)]*)\)", text, re.M)
+    }
+
+
+def ssh_commands(step: PlannedStep, text: str) -> list[str]:
+    """The ssh command lines a step gives git: its env's GIT_SSH_COMMAND, or one its script (or a
+    script of the project it runs: `text`) sets, arrays expanded."""
     found = [step.env["GIT_SSH_COMMAND"]] if "GIT_SSH_COMMAND" in step.env else []
-    found += [quoted[1:-1] for quoted in re.findall(r"GIT_SSH_COMMAND=(\"[^\"]*\"|'[^']*')", step.script)]
+    found += [quoted[1:-1] for quoted in re.findall(r"GIT_SSH_COMMAND=(\"[^\"]*\"|'[^']*')", text)]
+    words = arrays(text)
+    found = [re.sub(r"\$\{(\w+)\[[*@]\]\}", lambda m: words.get(m[1], m[0]), command) for command in found]
     return [shell_paths(command) for command in found]
+
+
+def agent_sockets(text: str) -> list[str]:
+    """Where the script's ssh-agent listens (`-a PATH`), as the runner would fill the path; [] when
+    that path is not in a directory the script just made with `mktemp -d` (a path known in advance
+    lets code that ran earlier listen there first)."""
+    fresh = {name for name in re.findall(r'^\s*(\w+)="?\$\(mktemp -d\)"?\s*$', text, re.M)}
+    found = []
+    for socket in re.findall(r"\bssh-agent\b[^\n]*\s-a\s+\"?([^\"\s]+)", text):
+        directory = re.fullmatch(r"\$\{(\w+)\}/[\w.-]+", socket)
+        if directory and directory[1] in fresh:
+            found.append(shell_paths(socket))
+    return found
 
 
 @pytest.mark.parametrize("name", [n for n in OPTION_SETS if answers_for(OPTION_SETS[n])["git_auth"] == "ssh"])
@@ -430,15 +617,19 @@ def test_ssh_accepts_only_the_host_keys_of_the_ssh_known_hosts_variable(
     ssh = require_tool("ssh")
     host_name = answers_for(OPTION_SETS[name])["github_host"].partition(":")[0]
     steps = [step for run in project_runs(rendered[name], name, PUSH_TO_DEFAULT) for step in run.steps()]
-    assert any(ssh_commands(step) for step in steps), "no step gives git an ssh command"
+    texts = {id(step): step_text(step, rendered[name].path) for step in steps}
+    assert any(ssh_commands(step, texts[id(step)]) for step in steps), "no step gives git an ssh command"
     for step in steps:
-        assert not WEAK_HOST_KEY_CHECK.search(step.script), f"{step.name}: {WEAK_HOST_KEY_CHECK.search(step.script)}"
-        assert "ssh-keyscan" not in step.script, f"{step.name} trusts whatever key the host shows"
-        for line in ssh_commands(step):
+        text = texts[id(step)]
+        assert not WEAK_HOST_KEY_CHECK.search(text), f"{step.name}: {WEAK_HOST_KEY_CHECK.search(text)}"
+        assert "ssh-keyscan" not in text, f"{step.name} trusts whatever key the host shows"
+        for line in ssh_commands(step, text):
             command = shlex.split(line)
             assert command[0] == "ssh", line
-            # No ssh configuration of the machine's or the user's: only what the step says.
-            options = command[1:] if "-F" in command else ["-F", "/dev/null", *command[1:]]
+            # No ssh configuration of the machine's or the user's (a ProxyCommand an earlier step
+            # wrote into ~/.ssh/config would see the key): only what the step says.
+            assert command[1:3] == ["-F", "/dev/null"], f"{step.name}: ssh reads a config file: {line}"
+            options = command[1:]
             effective = subprocess.run(
                 [ssh, "-G", *options, f"git@{host_name}"],
                 capture_output=True,
@@ -452,8 +643,13 @@ def test_ssh_accepts_only_the_host_keys_of_the_ssh_known_hosts_variable(
             assert known_hosts and " " not in known_hosts and known_hosts != "/dev/null", known_hosts
             assert step.env.get("SSH_KNOWN_HOSTS") == "<var SSH_KNOWN_HOSTS>", "known hosts not from the variable"
             # The step writes the variable's lines, and only them, into that file.
-            written = re.findall(r'"\$\{SSH_KNOWN_HOSTS\}"\s*>\s*"?([^"\s;]+)', step.script)
+            written = re.findall(r'"\$\{SSH_KNOWN_HOSTS\}"\s*>\s*"?([^"\s;]+)', text)
             assert [shell_paths(path) for path in written] == [known_hosts], (written, known_hosts)
+            # Only the key of the agent this step started, in a directory made for it, is offered.
+            sockets = agent_sockets(text)
+            assert len(sockets) == 1, f"{step.name}: the agent's socket is not in a fresh mktemp -d directory"
+            assert settings.get("identityagent") == sockets[0], (settings.get("identityagent"), sockets)
+            assert settings.get("identitiesonly") == "yes", settings.get("identitiesonly")
 
 
 # --- the bots and Poetry ---------------------------------------------------------------------
@@ -522,6 +718,9 @@ def test_a_condition_written_another_way_is_still_evaluated_for_every_event() ->
 
 
 ACTION = ".github/actions/setup-project/action.yml"
+FETCH_SCRIPT = "scripts/fetch_private_sources.sh"
+SSH_AGENT = "scripts/ssh_agent.sh"
+LINT_STEP = "      - name: Lint\n"
 GATE_STEP = "      - name: Wait for CI to pass on the tagged commit\n"
 PLANTED: dict[str, tuple[str, str, str, str, Callable[..., None]]] = {
     # name: (option set, file, text, replaced by, the check that must fail)
@@ -534,17 +733,77 @@ PLANTED: dict[str, tuple[str, str, str, str, Callable[..., None]]] = {
     ),
     "a credential helper for every host": (
         "defaults",
-        ACTION,
-        "credential.https://github.com.helper",
-        "credential.helper",
+        FETCH_SCRIPT,
+        'GIT_CONFIG_KEY_1="credential.https://${GIT_HOST}.helper"',
+        'GIT_CONFIG_KEY_1="credential.helper"',
         test_git_offers_the_credential_and_rewrites_urls_for_the_configured_host_only,
     ),
     "a new ssh host key accepted": (
         "ssh",
-        ACTION,
+        SSH_AGENT,
         "StrictHostKeyChecking=yes",
         "StrictHostKeyChecking=accept-new",
         test_ssh_accepts_only_the_host_keys_of_the_ssh_known_hosts_variable,
+    ),
+    "ssh reads the user's config": (
+        "ssh",
+        SSH_AGENT,
+        "options=(-F /dev/null -o",
+        "options=(-o",
+        test_ssh_accepts_only_the_host_keys_of_the_ssh_known_hosts_variable,
+    ),
+    "the agent's socket at a known path": (
+        "ghes-ssh",
+        SSH_AGENT,
+        'agent_dir="$(mktemp -d)"',
+        'agent_dir="${RUNNER_TEMP}"',
+        test_ssh_accepts_only_the_host_keys_of_the_ssh_known_hosts_variable,
+    ),
+    "the check script with site-packages": (
+        "defaults",
+        FETCH_SCRIPT,
+        'check=("${PYTHON}" -I -S ',
+        'check=("${PYTHON}" ',
+        test_the_org_credential_never_reaches_a_step_that_runs_third_party_code,
+    ),
+    "the credential step reads BASH_ENV": (
+        "github-app",
+        ".github/workflows/ci.yml",
+        "shell: /bin/bash --noprofile --norc -p -e {0}",
+        "shell: bash",
+        test_a_step_with_the_org_credential_reads_nothing_an_earlier_step_could_write,
+    ),
+    "the token in a lint step that runs no package": (
+        "defaults",
+        ".github/workflows/ci.yml",
+        LINT_STEP,
+        "      - name: Note\n        env:\n          TOKEN: ${{ secrets.POETRY_GIT_TOKEN }}\n"
+        "        run: git --version\n" + LINT_STEP,
+        test_the_org_credential_is_held_by_one_job_that_runs_no_third_party_code,
+    ),
+    "the hand-off keyed by the run": (
+        "defaults",
+        ".github/workflows/ci.yml",
+        "          key: ${{ steps.locked.outputs.key }}\n\n  lint:",
+        "          key: private-sources-${{ github.run_id }}\n\n  lint:",
+        test_caches_are_saved_only_by_pushes_to_the_default_branch,
+    ),
+    "the hand-off saved on pushes only": (
+        "poetry-http-basic",
+        ".github/workflows/ci.yml",
+        "steps.sources.outputs.cache-hit != 'true'\n        uses: actions/cache/save@",
+        "steps.sources.outputs.cache-hit != 'true' && github.event_name == 'push'\n        uses: actions/cache/save@",
+        test_a_push_to_the_default_branch_saves_every_cache_it_restores,
+    ),
+    "the hand-off saved in fork-safe mode": (
+        "fork-safe-ssh",
+        ACTION,
+        "    - name: Save the Poetry cache\n",
+        "    - name: Save the fetched sources\n"
+        "      uses: actions/cache/save@27d5ce7f107fe9357f9df03efb73ab90386fccae\n"
+        "      with:\n        path: ${{ runner.temp }}/private-sources\n        key: private-sources\n\n"
+        "    - name: Save the Poetry cache\n",
+        test_caches_are_saved_only_by_pushes_to_the_default_branch,
     ),
     "the release gate skipped on tags": (
         "defaults",
@@ -555,9 +814,9 @@ PLANTED: dict[str, tuple[str, str, str, str, Callable[..., None]]] = {
     ),
     "the App key in the fetch step": (
         "github-app",
-        ACTION,
+        ".github/workflows/ci.yml",
         "PRIVATE_GIT_TOKEN: ${{ steps.app-token.outputs.token }}",
-        "PRIVATE_GIT_TOKEN: ${{ steps.app-token.outputs.token }}\n        APP_KEY: ${{ inputs.app-private-key }}",
+        "PRIVATE_GIT_TOKEN: ${{ steps.app-token.outputs.token }}\n          APP_KEY: ${{ secrets.APP_PRIVATE_KEY }}",
         test_the_app_key_reaches_only_the_token_action,
     ),
     "the App key outside its environment": (
