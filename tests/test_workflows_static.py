@@ -622,6 +622,51 @@ def test_yamllint_is_clean(rendered: dict[str, Project], name: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# Longer shell, or another language, belongs in a script of the tree that its linters and tests see.
+RUN_LINES_AT_MOST = 20
+HIDDEN_PROGRAM = re.compile(
+    r"<<-?\s*['\"]?\w+|\bpython3?\b[^\n]*\s-c\s*['\"][^'\"]*\n|\b(python3?|node|ruby|perl)\s+-(\s|$)"
+)
+
+
+def hidden_programs(files: list[Path]) -> list[str]:
+    """Each run: block that is longer than RUN_LINES_AT_MOST lines or holds a heredoc, a
+    multi-line `python -c` or a program read from standard input."""
+    found = []
+    for path in files:
+        for where, _shell, script in run_scripts(path):
+            lines = script.strip().splitlines()
+            if len(lines) > RUN_LINES_AT_MOST:
+                found.append(f"{path.name}: {where}: {len(lines)} lines")
+            if HIDDEN_PROGRAM.search(script):
+                found.append(f"{path.name}: {where}: a program inside run:")
+    return found
+
+
+@pytest.mark.parametrize("name", OPTION_SETS)
+def test_no_program_hides_in_a_run_block(rendered: dict[str, Project], name: str) -> None:
+    project = rendered[name].path
+    assert hidden_programs(workflows(project) + actions(project)) == []
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "python3 - <<'EOF'\nprint('hidden')\nEOF",
+        "cat > x.py << EOF\nprint(1)\nEOF",
+        "python -c 'import sys\nprint(sys.argv)'",
+        "node -\n",
+        "\n".join(f"echo {n}" for n in range(RUN_LINES_AT_MOST + 1)),
+    ],
+    ids=["python-heredoc", "file-heredoc", "multi-line-python-c", "node-stdin", "long-shell"],
+)
+def test_the_hidden_program_check_catches_a_planted_one(tmp_path: Path, script: str) -> None:
+    workflow = tmp_path / "planted.yml"
+    steps = [{"run": "echo fine"}, {"run": script}]
+    workflow.write_text(yaml.safe_dump({"on": "push", "jobs": {"job": {"runs-on": "x", "steps": steps}}}))
+    assert len(hidden_programs([workflow])) == 1
+
+
 @pytest.mark.parametrize("name", OPTION_SETS)
 def test_shellcheck_is_clean_on_every_run_script(rendered: dict[str, Project], name: str, tmp_path: Path) -> None:
     project = rendered[name].path
