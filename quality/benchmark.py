@@ -391,7 +391,7 @@ def lock_change_rows(work: Path, runs: int, before: str | None, counts: list[int
     and each of `modes`, and with --install-before REV that earlier version beside it."""
     from support.gitserver import GitServer
 
-    from scripts.local_git_server import LATER_TAG, TAG, _package, make_repository
+    from demo.local_git_server import LATER_TAG, TAG, _package, make_repository
 
     versions: dict[str, tuple[Path, dict[str, Any]]] = {"this template": (ROOT, {})}
     if before:

@@ -21,9 +21,12 @@ is not part of the test suite or of CI: it checks the tests (docs/maintaining.md
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -773,17 +776,36 @@ class Result:
     detail: str = ""
 
 
+def ssh_agents() -> set[int]:
+    """The ssh-agent processes running now (Linux's /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "ssh-agent":
+                found.add(int(entry.name))
+        except OSError:
+            pass  # gone meanwhile
+    return found
+
+
 def pytest(copy: Path, scratch: Path, tests: tuple[str, ...], timeout: float) -> tuple[int | None, str]:
     """Run `tests` in the copy, stopping at the first failure: (exit code or None on timeout, output)."""
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     command = [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-n", "0", "-p", "no:cacheprovider"]
     command += [f"--basetemp={scratch / 'pytest'}", "-o", "addopts=", "--tb=line"]
-    environment = {**__import__("os").environ, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(scratch)}
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(scratch)}
+    before = ssh_agents()
     try:
         done = subprocess.run(command, cwd=copy, capture_output=True, text=True, timeout=timeout, env=environment)
     except subprocess.TimeoutExpired as expired:
         return None, str(expired.stdout or "")
+    finally:
+        # A mistake that lets the agent outlive its step leaves one holding the test key: it must
+        # not outlive the mistake's run, where a later canary would find it.
+        for pid in ssh_agents() - before:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
     return done.returncode, done.stdout + done.stderr
 
 

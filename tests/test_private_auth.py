@@ -53,7 +53,9 @@ from support.gitserver import GitServer, SshGitServer, new_token
 from support.workflow_jobs import CacheService, JobRun, Runner
 from support.workflow_steps import ActionRun, Context, StepResult, WorkflowError
 
-pytestmark = pytest.mark.slow
+# One worker runs this file: an SSH-mode credential job's agent lives in the machine's /tmp for
+# its step, where another test's canary, scanning /tmp as code on a runner would, could reach it.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ssh-agents")]
 
 MODES = ("token", "poetry-http-basic", "github-app", "ssh")
 CREDENTIAL_JOB = "private-sources"
