@@ -34,7 +34,7 @@ from typing import Any
 
 import pytest
 from support import OPTION_SETS, Project, answers_for, render, require_tool
-from support.expressions import as_text, evaluate
+from support.expressions import as_text, value
 from support.expressions import render as render_text
 from support.github_api import GitHubApi
 from support.gitserver import git_env, new_token
@@ -56,17 +56,6 @@ CI_RUNS_PATH = f"/api/v3/repos/{REPOSITORY}/actions/workflows/ci.yml/runs"
 COMPARE_PATH = f"/api/v3/repos/{REPOSITORY}/compare/main...{SHA}"
 STEP_TIMEOUT = 120  # seconds; the gate's own limit in these tests is at most one minute
 BUILT_FILES = {"project-1.0.0.tar.gz": b"sdist bytes\n", "project-1.0.0-py3-none-any.whl": b"wheel bytes\n"}
-
-
-def value(text: Any, context: dict[str, Any]) -> Any:
-    """A workflow value as the runner reads it: a value that is one `${{ }}` keeps the
-    expression's type (a bool, a list), one with text around its expressions is a string."""
-    if not isinstance(text, str):
-        return text
-    whole = re.fullmatch(r"\s*\$\{\{(.*)\}\}\s*", text, re.S)
-    if whole and "${{" not in whole[1]:
-        return evaluate(whole[1], context)
-    return render_text(text, context)
 
 
 # --- ci.yml's concurrency ----------------------------------------------------------------

@@ -244,6 +244,17 @@ def render(text: str, context: Mapping[str, Any], functions: Mapping[str, Callab
     return EXPRESSION.sub(lambda match: as_text(evaluate(match[1], context, functions=functions)), text)
 
 
+def value(text: Any, context: Mapping[str, Any]) -> Any:
+    """A workflow value as the runner reads it: a value that is one `${{ }}` keeps the
+    expression's type (a bool, a list), one with text around its expressions is a string."""
+    if not isinstance(text, str):
+        return text
+    whole = re.fullmatch(r"\s*\$\{\{(.*)\}\}\s*", text, re.S)
+    if whole and "${{" not in whole[1]:
+        return evaluate(whole[1], context)
+    return render(text, context)
+
+
 # What a run cannot know before it starts: earlier steps' outputs and outcomes, needed jobs' results.
 UNKNOWN = re.compile(r"\b(steps|needs)\.([\w-]+)\.(outputs\.[\w-]+|outcome|conclusion|result)\b")
 UNKNOWN_VALUES = {

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from support.expressions import as_text, evaluate, outcomes
+from support.expressions import as_text, outcomes, value
 from support.expressions import render as render_text
 from support.workflow_steps import Event, WorkflowError
 
@@ -127,17 +127,6 @@ class PlannedRun:
         return as_text(value(settings.get("group", ""), context)), value(
             settings.get("cancel-in-progress", False), context
         )
-
-
-def value(text: Any, context: Mapping[str, Any]) -> Any:
-    """A workflow value as the runner reads it: one `${{ }}` alone keeps the expression's type
-    (a bool, a list); text around expressions makes a string."""
-    if not isinstance(text, str):
-        return text
-    whole = re.fullmatch(r"\s*\$\{\{(.*)\}\}\s*", text, re.S)
-    if whole and "${{" not in whole[1]:
-        return evaluate(whole[1], context)
-    return render_text(text, context)
 
 
 # --- on: -------------------------------------------------------------------------------------
