@@ -519,6 +519,12 @@ def credential_job_problems(project: Path, answers: dict[str, Any]) -> list[str]
     if answers["fork_safe_caches"]:
         if CREDENTIAL_JOB in document["jobs"]:
             problems.append("ci.yml: fork-safe caches, yet a credential job hands sources over through the cache")
+        # The fetch comes before anything from the package index runs in the job (Poetry's install).
+        action = load(project / ".github" / "actions" / "setup-project" / "action.yml")
+        names = [step.get("name", "") for step in action["runs"]["steps"]]
+        fetch = names.index("Check access to the private dependencies and fetch them")
+        if any(name in names[:fetch] for name in ("Install Poetry", "Put Poetry on PATH")):
+            problems.append("action.yml: fork-safe caches, yet Poetry is installed before the fetch")
         return problems
     job = document["jobs"].get(CREDENTIAL_JOB, {})
     for step in job.get("steps", []):
@@ -907,6 +913,25 @@ def test_the_credential_job_check_catches_a_planted_fault(
     project = planted(rendered["defaults"].path, tmp_path, change)
     problems = credential_job_problems(project, answers_for({}))
     assert any(caught in problem for problem in problems), problems
+
+
+def test_the_fork_safe_check_catches_poetry_installed_before_the_fetch(
+    rendered: dict[str, Project], tmp_path: Path
+) -> None:
+    copy = tmp_path / "planted"
+    shutil.copytree(rendered["fork-safe-ssh"].path, copy)
+    path = copy / ".github" / "actions" / "setup-project" / "action.yml"
+    action = load(path)
+    steps = action["runs"]["steps"]
+    fetch = next(
+        step for step in steps if step.get("name") == "Check access to the private dependencies and fetch them"
+    )
+    steps.remove(fetch)
+    steps.insert(next(n for n, step in enumerate(steps) if step.get("name") == "Put Poetry on PATH") + 1, fetch)
+    path.write_text(yaml.safe_dump(action, sort_keys=False))
+    assert credential_job_problems(rendered["fork-safe-ssh"].path, answers_for(OPTION_SETS["fork-safe-ssh"])) == []
+    problems = credential_job_problems(copy, answers_for(OPTION_SETS["fork-safe-ssh"]))
+    assert problems == ["action.yml: fork-safe caches, yet Poetry is installed before the fetch"]
 
 
 def test_the_command_check_reads_each_command_of_a_line() -> None:
