@@ -19,6 +19,7 @@ temporary folder. None of it may hold a credential.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -30,6 +31,7 @@ import sys
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,9 +55,19 @@ from support.gitserver import GitServer, SshGitServer, new_token
 from support.workflow_jobs import CacheService, JobRun, Runner
 from support.workflow_steps import ActionRun, Context, StepResult, WorkflowError
 
-# One worker runs this file: an SSH-mode credential job's agent lives in the machine's /tmp for
-# its step, where another test's canary, scanning /tmp as code on a runner would, could reach it.
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ssh-agents")]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def one_test_at_a_time(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This file's tests take turns across the workers: an SSH-mode credential step's agent lives
+    in the machine's /tmp while the step runs, where another test's canary, scanning /tmp as code
+    on a runner would, could reach it. (The lock file sits where every worker's base temp is.)"""
+    lock = tmp_path_factory.getbasetemp().parent / "test_private_auth.lock"
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
 
 MODES = ("token", "poetry-http-basic", "github-app", "ssh")
 CREDENTIAL_JOB = "private-sources"
