@@ -37,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from support.git_credentials import ssh_agents  # noqa: E402
 from support.paths import TREE  # noqa: E402  (the one place that names the project tree)
 
 EVENTS_TESTS = "tests/test_workflow_events.py"
@@ -774,18 +775,6 @@ class Result:
     status: str  # killed, survived, equivalent, not applicable, error
     seconds: float
     detail: str = ""
-
-
-def ssh_agents() -> set[int]:
-    """The ssh-agent processes running now (Linux's /proc)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "ssh-agent":
-                found.add(int(entry.name))
-        except OSError:
-            pass  # gone meanwhile
-    return found
 
 
 def pytest(copy: Path, scratch: Path, tests: tuple[str, ...], timeout: float) -> tuple[int | None, str]:

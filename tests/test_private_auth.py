@@ -48,6 +48,7 @@ from support.git_credentials import (
     find_on_disk,
     repository_settings,
     secret_needles,
+    ssh_agents,
     ssh_key_needles,
     ssh_through_mount_namespace,
 )
@@ -504,7 +505,7 @@ def agents() -> set[int]:
     there, as its child; one that outlived the step is an orphan (another test's running step may
     have a live one)."""
     found = set()
-    for pid in session_agents(os.getsid(0)):
+    for pid in ssh_agents(os.getsid(0)):
         try:
             if Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1] == "1":
                 found.add(pid)
@@ -1088,19 +1089,6 @@ ln -s {bait}/agent.sock "$RUNNER_TEMP/ssh-agent.sock"
     assert sorted(path.name for path in bait.iterdir()) == ["agent.sock"]
 
 
-def session_agents(session: int) -> set[int]:
-    """The SSH agents in the session (and so the process group) a step was started in."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and (entry / "cmdline").read_bytes().startswith(b"ssh-agent"):
-                if os.getsid(int(entry.name)) == session:
-                    found.add(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_cancelled_ssh_step_leaves_no_agent(
     stop: signal.Signals, git_server: GitServer, tmp_path: Path, request: pytest.FixtureRequest
@@ -1119,18 +1107,18 @@ def test_a_cancelled_ssh_step_leaves_no_agent(
     process = subprocess.Popen(command, cwd=job.runner.workspace, env=job.run.env_for(step), start_new_session=True)
     try:
         deadline = time.monotonic() + 20
-        while not session_agents(process.pid) and time.monotonic() < deadline:
+        while not ssh_agents(process.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert session_agents(process.pid), "the agent did not start"
+        assert ssh_agents(process.pid), "the agent did not start"
         time.sleep(0.5)  # the key is in the agent, the check script is running
         os.killpg(process.pid, stop)
         process.wait(timeout=20)
         deadline = time.monotonic() + 10
-        while session_agents(process.pid) and time.monotonic() < deadline:
+        while ssh_agents(process.pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert session_agents(process.pid) == set()
+        assert ssh_agents(process.pid) == set()
     finally:
-        for pid in session_agents(process.pid):
+        for pid in ssh_agents(process.pid):
             os.kill(pid, signal.SIGKILL)
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

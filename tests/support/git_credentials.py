@@ -118,3 +118,17 @@ def find_on_disk(root: Path, needles: list[bytes]) -> tuple[list[str], int]:
 def files_holding(root: Path, secret: str) -> list[str]:
     """Files under root that hold the token in any of its forms."""
     return find_on_disk(root, secret_needles(secret))[0]
+
+
+def ssh_agents(session: int | None = None) -> set[int]:
+    """The ssh-agent processes running now (Linux's /proc); with `session`, only those of that
+    session, and so of the process group a step was started in."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "ssh-agent":
+                if session is None or os.getsid(int(entry.name)) == session:
+                    found.add(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile
+    return found
