@@ -1,4 +1,4 @@
-"""Write what follows from copier.yml's questions, so each is defined once.
+"""Write what follows from copier.yml's questions and the git_auth modes, so each is defined once.
 
     python3 maintainer/write_question_files.py          rewrite the files
     python3 maintainer/write_question_files.py --check  fail when any is stale (the tests run this)
@@ -6,9 +6,12 @@
 - cookiecutter.json: the same questions, defaults and help for cookiecutter; derived defaults
   and every validator are read from copier.yml at run time (cookiecutter_questions.py).
 - templates/tables.jinja: Python's own tables that the rules need and stock Jinja lacks
-  (Unicode folding, keywords, standard-library modules, non-printing characters).
-- copier.yml's generated block: the answers under the `cookiecutter` name the tree uses.
-- README.md's question table, from each question's help, default and choices.
+  (Unicode folding, keywords, standard-library modules, non-printing characters), and the rows
+  of templates/git_auth/modes.yml as GIT_AUTH_MODES.
+- copier.yml's generated blocks: the `git_auth` question's help and choices, from those rows;
+  the answers under the `cookiecutter` name the tree uses.
+- README.md's question table, from each question's help, default and choices, and its table of
+  the git_auth modes.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import keyword
 import re
 import sys
+import textwrap
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -25,9 +29,32 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIER_YML = ROOT / "copier.yml"
+MODES_YML = ROOT / "templates" / "git_auth" / "modes.yml"
 README = ROOT / "README.md"
 README_TABLE = re.compile(r"(?ms)^(<!-- questions: .*? -->\n)(.*?)(^<!-- end questions -->\n)")
+README_MODES = re.compile(r"(?ms)^(<!-- git_auth modes: .*? -->\n)(.*?)(^<!-- end modes -->\n)")
 BLOCK = re.compile(r"(?ms)^(# \[generated\].*?\n)(cookiecutter:.*?)(^# \[end generated\]\n)")
+MODES_BLOCK = re.compile(r"(?ms)^(  # \[generated\] .*?\n)(.*?)(^  # \[end generated\]\n)")
+# What the generated help of git_auth starts with, before a line for each mode.
+MODES_HELP = "How CI reads the private repositories. What an org owner sets up for each:"
+# The fields of a mode's row (templates/git_auth/modes.yml says what each holds), with what a
+# missing optional one reads as, so that every consumer finds every field.
+MODE_FIELDS = ["help", "creates", "costs", "pick_when", "reads", "fetch_flags", "readme"]
+MODE_OPTIONAL: dict[str, Any] = {
+    "validator": "",
+    "steps": "",
+    "actions": [],
+    "fetch_env": {},
+    "org_setup": [],
+    "other_orgs": "",
+    "readme_several_orgs": "",
+    "local_note": "",
+    "protection": "",
+}
+READ_FIELDS = ["kind", "name", "holds", "input", "description"]
+# copier cuts a line of help at the terminal's edge: at 80 columns, a line after the first holds
+# 80 characters (copier.yml says more).
+HELP_LINE_WIDTH = 80
 # cookiecutter's module for this template; cookiecutter.json names it in _extensions.
 EXTENSION = "cookiecutter_questions.CopierQuestions"
 # Its private variable that runs copier.yml's validators (hooks/pre_gen_project.py says why there).
@@ -64,6 +91,33 @@ def is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
+def git_auth_modes(path: Path = MODES_YML) -> dict[str, dict[str, Any]]:
+    """The rows of templates/git_auth/modes.yml, each with every field; a row that breaks the
+    table's rules stops the writer with the field and the fix."""
+    rows = yaml.safe_load(path.read_text(encoding="utf-8"))
+    modes: dict[str, dict[str, Any]] = {}
+    for mode, row in rows.items():
+        where = f"{path.name}: {mode}"
+        unknown = set(row) - set(MODE_FIELDS) - set(MODE_OPTIONAL)
+        missing = [field for field in MODE_FIELDS if field not in row]
+        if unknown or missing:
+            raise SystemExit(f"{where}: unknown fields {sorted(unknown)}, missing fields {missing}")
+        for read in row["reads"]:
+            if set(read) - {"env"} != set(READ_FIELDS) or read["kind"] not in ("secret", "variable"):
+                raise SystemExit(f"{where}: each of reads has {READ_FIELDS} (kind secret or variable), env optional")
+        if [read["kind"] for read in row["reads"]].count("secret") != 1:
+            raise SystemExit(f"{where}: reads names exactly one secret, the one a run cannot do without")
+        if row.get("steps") and not (ROOT / row["steps"]).is_file():
+            raise SystemExit(f"{where}: steps names {row['steps']}, which does not exist")
+        missing_optional = {field: empty for field, empty in MODE_OPTIONAL.items() if field not in row}
+        modes[mode] = {
+            **row,
+            **missing_optional,
+            "reads": [{**read, "env": read.get("env", "")} for read in row["reads"]],
+        }
+    return modes
+
+
 def cookiecutter_json(copier: dict[str, Any]) -> str:
     data: dict[str, Any] = {}
     prompts: dict[str, str] = {}
@@ -98,6 +152,8 @@ def jinja_string(text: str) -> str:
         code = ord(char)
         if char in '"\\':
             return "\\" + char
+        if char == "\n":
+            return "\\n"
         if 0x20 <= code < 0x7F:
             return char
         return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
@@ -132,7 +188,18 @@ def folded(ch: str) -> str:
     return re.sub(r"[^a-z0-9]", "-", ascii_text)
 
 
-def tables_jinja(copier: dict[str, Any]) -> str:
+def jinja_literal(value: Any) -> str:
+    """A Jinja literal of YAML data: mappings, lists, strings and booleans."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{jinja_string(key)}: {jinja_literal(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(jinja_literal, value)) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return jinja_string(str(value))
+
+
+def tables_jinja(copier: dict[str, Any], modes: dict[str, dict[str, Any]]) -> str:
     every = [cp for cp in range(0x110000)]
     non_printing = [cp for cp in every if unicodedata.category(chr(cp)) in NON_PRINTING_CATEGORIES and chr(cp) != " "]
     # A name holding an invisible character is refused before it is folded: no entry for one.
@@ -151,8 +218,47 @@ def tables_jinja(copier: dict[str, Any]) -> str:
         "{%- set FOLD = " + jinja_string(fold) + " -%}",
         "{%- set NON_PRINTING = " + jinja_string(regex_class(non_printing)) + " -%}",
         "{%- set SUPPORTED_PYTHONS = " + json.dumps(pythons) + " -%}",
+        "{#- The rows of templates/git_auth/modes.yml, one line each. -#}",
+        "{%- set GIT_AUTH_MODES = {",
+        *(f"  {jinja_string(mode)}: {jinja_literal(row)}," for mode, row in modes.items()),
+        "} -%}",
+        "{#- The modes that read the secret named by token_secret_name, so that question is asked. -#}",
+        "{%- set TOKEN_SECRET_MODES = "
+        + jinja_literal(
+            [mode for mode, row in modes.items() if any(r["name"] == "{token_secret_name}" for r in row["reads"])]
+        )
+        + " -%}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def git_auth_question(modes: dict[str, dict[str, Any]]) -> str:
+    """The help and choices of copier.yml's git_auth question: a line or more for each mode."""
+    width = max(map(len, modes)) + 2
+    lines = ["  help: |-", f"    {MODES_HELP}"]
+    for mode, row in modes.items():
+        for number, line in enumerate(row["help"].splitlines()):
+            shown = f"  {(mode if number == 0 else '').ljust(width)}{line}"
+            if len(shown) > HELP_LINE_WIDTH:
+                raise SystemExit(f"{MODES_YML.name}: {mode}: help: shorten the line {line!r}; copier cuts it at 80")
+            lines.append(f"    {shown}")
+    lines.append("  choices:")
+    for mode, row in modes.items():
+        if row["validator"]:
+            validator = textwrap.wrap(row["validator"], 88, break_long_words=False, break_on_hyphens=False)
+            lines += [
+                f"    {mode}:",
+                f"      value: {mode}",
+                "      validator: >-",
+                *(f"        {v}" for v in validator),
+            ]
+        else:
+            lines.append(f"    {mode}: {mode}")
+    return "\n".join(lines) + "\n"
+
+
+def with_git_auth_question(text: str, modes: dict[str, dict[str, Any]]) -> str:
+    return MODES_BLOCK.sub(lambda match: match[1] + git_auth_question(modes) + match[3], text, count=1)
 
 
 def copier_yml(text: str, copier: dict[str, Any]) -> str:
@@ -195,7 +301,13 @@ def readme_default(spec: dict[str, Any], names: list[str]) -> str:
     return shown + (f" (or {', '.join(f'`{value}`' for value in others)})" if others else "")
 
 
-def readme_md(text: str, copier: dict[str, Any]) -> str:
+def readme_md(text: str, copier: dict[str, Any], modes: dict[str, dict[str, Any]]) -> str:
+    default = copier["git_auth"]["default"]
+    rows = ["| `git_auth` | the organization creates | costs | pick it when |", "|---|---|---|---|"]
+    for mode, row in modes.items():
+        name = f"`{mode}`" + (" (default)" if mode == default else "")
+        rows.append(f"| {name} | {row['creates']} | {row['costs']} | {row['pick_when']} |")
+    text = README_MODES.sub(lambda match: match[1] + "\n".join(rows) + "\n" + match[3], text, count=1)
     names = list(questions(copier))
     rows = ["| question | what it asks | default |", "|---|---|---|"]
     for name, spec in questions(copier).items():
@@ -205,13 +317,16 @@ def readme_md(text: str, copier: dict[str, Any]) -> str:
 
 
 def outputs() -> dict[Path, str]:
-    text = COPIER_YML.read_text(encoding="utf-8")
+    modes = git_auth_modes()
+    # git_auth's question first: the other files follow from copier.yml's questions.
+    text = with_git_auth_question(COPIER_YML.read_text(encoding="utf-8"), modes)
     copier = yaml.safe_load(text)
+    text = copier_yml(text, copier)
     return {
         ROOT / "cookiecutter.json": cookiecutter_json(copier),
-        ROOT / "templates" / "tables.jinja": tables_jinja(copier),
-        COPIER_YML: copier_yml(text, copier),
-        README: readme_md(README.read_text(encoding="utf-8"), copier),
+        ROOT / "templates" / "tables.jinja": tables_jinja(copier, modes),
+        COPIER_YML: text,
+        README: readme_md(README.read_text(encoding="utf-8"), copier, modes),
     }
 
 

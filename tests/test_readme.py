@@ -117,10 +117,17 @@ def test_questions_table_is_copier_ymls_help_and_defaults_and_goes_stale_when_th
     from maintainer import write_question_files as writer
 
     copier = yaml.safe_load((ROOT / "copier.yml").read_text())
-    assert writer.readme_md(readme(), copier) == readme(), "stale: run python3 maintainer/write_question_files.py"
+    modes = writer.git_auth_modes()
+    assert writer.readme_md(readme(), copier, modes) == readme(), (
+        "stale: run python3 maintainer/write_question_files.py"
+    )
     copier["license"]["help"] = "Which license"
     copier["git_auth"]["default"] = "ssh"
-    rows = writer.readme_md(readme(), copier).splitlines()
+    modes["ssh"]["costs"] = "a key to rotate yearly"
+    rows = writer.readme_md(readme(), copier, modes).splitlines()
+    # The table of modes is templates/git_auth/modes.yml's, with copier.yml's default.
+    assert any(row.startswith("| `ssh` (default) |") and "| a key to rotate yearly |" in row for row in rows)
+    assert any(row.startswith("| `token` | secret `POETRY_GIT_TOKEN`") for row in rows)
     assert "| `license` | Which license | `Proprietary` (or `MIT`) |" in rows
     assert any(
         row.startswith("| `git_auth` | How CI reads")
