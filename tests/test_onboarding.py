@@ -28,13 +28,14 @@ import pytest
 from support import BIN, package_index_url, render, require_tool, run, tool_env
 from support.git_credentials import find_on_disk, secret_needles
 from support.gitserver import GitServer, SshGitServer, new_token
+from support.modes import GIT_AUTH_MODES
 
 pytestmark = pytest.mark.slow
 
 # app-lib depends on core-lib by a private git reference: the README's org-wide setup must cover both.
 DEPENDENCIES = "app-lib@v1.0.0, core-lib@v1.0.0"
 INSTALLED_IMPORT = "import app_lib, core_lib; print(app_lib.describe())"
-MODES = ["token", "github-app", "ssh", "poetry-http-basic"]
+MODES = list(GIT_AUTH_MODES)
 
 # README lines no test here can run, each with the reason. A pattern matches a whole line.
 EXEMPT = {

@@ -53,6 +53,7 @@ from support.git_credentials import (
     ssh_through_mount_namespace,
 )
 from support.gitserver import GitServer, SshGitServer, new_token
+from support.modes import GIT_AUTH_MODES, secret_of
 from support.workflow_jobs import CacheService, JobRun, Runner
 from support.workflow_steps import ActionRun, Context, StepResult, WorkflowError
 
@@ -70,19 +71,14 @@ def one_test_at_a_time(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
         yield
 
 
-MODES = ("token", "poetry-http-basic", "github-app", "ssh")
+MODES = tuple(GIT_AUTH_MODES)
 CREDENTIAL_JOB = "private-sources"
 FETCH_STEP = "Check access to the private dependencies and fetch them"
 INSTALL_STEP = "Install the dependencies"
 # app-lib depends on core-lib by a private git reference: the lock lists both, and the credential
 # must cover both in every mode; canary-lib records what third-party code sees.
 DEPENDENCIES = "app-lib@v1.0.0, core-lib@v1.0.0, canary-lib@v1.0.0"
-MISSING_SECRET = {
-    "token": TOKEN_SECRET,
-    "poetry-http-basic": TOKEN_SECRET,
-    "github-app": "APP_PRIVATE_KEY",
-    "ssh": "SSH_PRIVATE_KEY",
-}
+MISSING_SECRET = {mode: secret_of(mode, TOKEN_SECRET) for mode in MODES}
 # Only canary-lib's source holds it: a cache that holds it holds private code.
 CANARY_MARKER = "CANARY-PRIVATE-SOURCE-MARKER"
 CANARY_PROBE = '''\

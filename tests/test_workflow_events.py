@@ -45,6 +45,7 @@ from typing import Any
 import pytest
 from support import BIN, OPTION_SETS, Project, answers_for, require_tool, tool_env
 from support.expressions import ExpressionError, outcomes
+from support.modes import secret_of
 from support.workflow_plan import PlannedJob, PlannedRun, PlannedStep, plan, plan_action
 from support.workflow_steps import EVENTS, Event
 
@@ -329,9 +330,7 @@ def test_a_fork_pull_request_is_told_which_secret_is_missing(rendered: dict[str,
     answers = answers_for(OPTION_SETS[name])
     if not answers["private_dependencies"]:
         pytest.skip("no private dependency, no secret")
-    secret = {"github-app": "APP_PRIVATE_KEY", "ssh": "SSH_PRIVATE_KEY"}.get(
-        answers["git_auth"], answers["token_secret_name"]
-    )
+    secret = secret_of(answers["git_auth"], answers["token_secret_name"])
     for run in project_runs(rendered[name], name, FORK):
         for job in run.jobs.values():
             told = [step for step in job.steps if step.certain and names_the_secret(step, rendered[name].path, secret)]

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from support.modes import GIT_AUTH_MODES
+
 ENGINE = "<the engine refuses it itself>"
 
 
@@ -346,7 +348,7 @@ GOOD_ANSWERS: dict[str, list[Any]] = {
         "lib@x@",
         "lib@@x",
     ],
-    "git_auth": ["token", "github-app", "ssh", "poetry-http-basic"],
+    "git_auth": list(GIT_AUTH_MODES),
     "update_bot": ["renovate", "dependabot", "none"],
     "token_secret_name": ["POETRY_GIT_TOKEN", "_x", "a1", "GITHUBTOKEN", "MY_GITHUB_TOKEN", "Zz9_"],
     "python_version": ["3.11", "3.12", "3.13", "3.14"],

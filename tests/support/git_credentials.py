@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from support.gitserver import GitServer, SshGitServer
+from support.modes import GIT_AUTH_MODES, name_of
 
 TOKEN_SECRET = "POETRY_GIT_TOKEN"  # the template's default secret name
 APP_CLIENT_ID = "Iv23liAcmeTestApp"
@@ -19,13 +20,19 @@ Settings = tuple[dict[str, str], dict[str, str]]  # (secrets, vars)
 
 
 def repository_settings(mode: str, secret: str, ssh: SshGitServer | None = None) -> Settings:
-    """(secrets, vars) of a repository set up as the generated README says, for this git_auth mode."""
-    if mode in ("token", "poetry-http-basic"):
-        return {TOKEN_SECRET: secret}, {}
-    if mode == "github-app":
-        return {"APP_PRIVATE_KEY": secret}, {"APP_CLIENT_ID": APP_CLIENT_ID}
-    assert ssh is not None
-    return {"SSH_PRIVATE_KEY": secret}, {"SSH_KNOWN_HOSTS": ssh.known_hosts_line}
+    """(secrets, vars) of a repository set up as the generated README says, for this git_auth
+    mode: what its row of templates/git_auth/modes.yml reads, the secret given."""
+    secrets, variables = {}, {}
+    for read in GIT_AUTH_MODES[mode]["reads"]:
+        name = name_of(read, TOKEN_SECRET)
+        if read["kind"] == "secret":
+            secrets[name] = secret
+        elif name == "SSH_KNOWN_HOSTS":
+            assert ssh is not None
+            variables[name] = ssh.known_hosts_line
+        else:
+            variables[name] = {"APP_CLIENT_ID": APP_CLIENT_ID}[name]
+    return secrets, variables
 
 
 def ssh_client_for(ssh: SshGitServer, home: Path, tools: Path) -> None:

@@ -1,0 +1,165 @@
+"""Each git_auth mode is one row of templates/git_auth/modes.yml: a new mode is a row (and at
+most a steps file), and every file that depends on the mode reads that row."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from support import BIN, ROOT, Project, differences, run, tool_env
+from support.engines import STOCK_COPIER
+from support.modes import GIT_AUTH_MODES, name_of
+from support.template_copy import commit_all, copy_template
+
+from maintainer import write_question_files as writer
+
+FIFTH_MODE = ROOT / "tests" / "fixtures" / "git_auth_mode_row.yml"
+MODES_YML = "templates/git_auth/modes.yml"
+# What the writer rewrites from the rows: the question, its Jinja form and the README's tables.
+WRITTEN = {"copier.yml", "cookiecutter.json", "templates/tables.jinja", "README.md"}
+
+
+@pytest.fixture(scope="module")
+def fifth_mode_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the template with the fixture's row added and the writer run: nothing else."""
+    root = tmp_path_factory.mktemp("fifth-mode")
+    env = tool_env(root / "home")
+    template = copy_template(root / "template", env)
+    modes = template / MODES_YML
+    modes.write_text(modes.read_text() + "\n" + FIFTH_MODE.read_text())
+    run([sys.executable, "maintainer/write_question_files.py"], template, env)
+    status = run(["git", "status", "--porcelain"], template, env).stdout.splitlines()
+    assert {line[3:] for line in status} == {MODES_YML, *WRITTEN}, status
+    commit_all(template, env, "A fifth git_auth mode")
+    run(["git", "tag", "v0.2.0"], template, env)  # copier renders the newest tag
+    return template
+
+
+def cookiecutter_cli(template: Path, answers: dict[str, object], output: Path) -> str:
+    """What cookiecutter's hooks print, given the answers (typed) in a user config's default_context."""
+    config = output.parent / "cookiecutter.yml"
+    home = {"cookiecutters_dir": str(output) + "-templates", "replay_dir": str(output) + "-replay"}
+    config.write_text(yaml.safe_dump({**home, "default_context": answers}))
+    command = [str(BIN / "cookiecutter"), "--no-input", "--config-file", str(config), "-o", str(output), str(template)]
+    baked = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert baked.returncode == 0, baked.stderr
+    return baked.stderr  # where its hooks print
+
+
+@pytest.mark.parametrize("fork_safe", [False, True], ids=["credential-job", "fork-safe"])
+def test_a_fifth_mode_from_one_row_reaches_every_file_through_both_engines(
+    fifth_mode_template: Path, tmp_path: Path, fork_safe: bool
+) -> None:
+    answers = {
+        "git_auth": "machine-token",
+        "private_dependencies": "core-lib@v1.0.0, other-org/tools@main",
+        "fork_safe_caches": fork_safe,
+    }
+    # cookiecutter in a process of its own: this one imported the template's extension already.
+    baked = cookiecutter_cli(fifth_mode_template, answers, tmp_path / "cookiecutter")
+    project = Project(tmp_path / "cookiecutter" / "example-service", "cookiecutter")
+    # Stock copier, as users install it.
+    copied = tmp_path / "copier" / "example-service"
+    data = tmp_path / "copier-data.yml"
+    data.write_text(yaml.safe_dump(answers))
+    command = [str(STOCK_COPIER), "copy", "--defaults", "--data-file", str(data), str(fifth_mode_template), str(copied)]
+    copier_run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert copier_run.returncode == 0, copier_run.stderr
+    assert differences(project, Project(copied, "stock-copier")) == []
+    printed = [" ".join(baked.split()), " ".join(copier_run.stderr.split())]
+    assert all("Next steps:" in text for text in printed)
+
+    # The questions: both engines offer the mode, with its help.
+    copier = yaml.safe_load((fifth_mode_template / "copier.yml").read_text())
+    assert copier["git_auth"]["choices"]["machine-token"] == "machine-token"
+    assert "machine-token      a machine user's token in the org secret" in copier["git_auth"]["help"]
+    assert "machine-token" in (fifth_mode_template / "cookiecutter.json").read_text()
+    assert "| `machine-token` | secret `MACHINE_USER_TOKEN`" in (fifth_mode_template / "README.md").read_text()
+
+    # The workflows and the action: the credential step reads the row's secret and flags.
+    ci = (project.path / ".github/workflows/ci.yml").read_text()
+    action = yaml.safe_load((project.path / ".github/actions/setup-project/action.yml").read_text())
+    fetch = "scripts/fetch_private_sources.sh --secret MACHINE_USER_TOKEN\n"
+    if fork_safe:
+        assert action["inputs"]["machine-token"]["description"].startswith("Token of the machine user")
+        assert "PRIVATE_GIT_TOKEN: ${{ inputs.machine-token }}" in yaml.safe_dump(action, width=200)
+        assert fetch in yaml.safe_dump(action, width=200)
+        assert ci.count("machine-token: ${{ secrets.MACHINE_USER_TOKEN }}") == 2, "lint and test pass it"
+    else:
+        assert "machine-token" not in action["inputs"]
+        assert "PRIVATE_GIT_TOKEN: ${{ secrets.MACHINE_USER_TOKEN }}" in ci and fetch in ci
+    assert "POETRY_GIT_TOKEN" not in ci
+
+    # The next steps and the README: what an owner sets up, and how CI gets access.
+    readme = " ".join((project.path / "README.md").read_text().split())
+    for text in (*printed, readme):
+        assert (
+            "the organization secret MACHINE_USER_TOKEN: a machine user's token that reads the private repositories"
+            in text
+        )
+        assert "the Dependabot secret MACHINE_USER_TOKEN" in text
+        assert "machine user whose token is MACHINE_USER_TOKEN reads each" in text
+        assert 'orgs/example-org/actions/secrets/MACHINE_USER_TOKEN/repositories/$id"' in text
+    assert "This project uses **a machine user's token**, in the organization secret `MACHINE_USER_TOKEN`." in readme
+    assert "token_secret_name" not in (project.path / ".copier-answers.yml").read_text(), "not a mode that reads it"
+
+
+BAD_ROWS = [
+    ({"costs": None}, "missing fields ['costs']"),
+    ({"colour": "blue"}, "unknown fields ['colour']"),
+    ({"reads": []}, "reads names exactly one secret"),
+    ({"reads": [{"kind": "token", "name": "X", "holds": "x", "input": "x", "description": "x"}]}, "kind secret or"),
+    ({"steps": "templates/git_auth/none.jinja"}, "steps names templates/git_auth/none.jinja, which does not exist"),
+    ({"help": "x" * 70}, "help: shorten the line"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD_ROWS, ids=[message for _, message in BAD_ROWS])
+def test_a_row_that_breaks_the_tables_rules_stops_the_writer_naming_it(
+    tmp_path: Path, change: dict[str, object], message: str
+) -> None:
+    rows = yaml.safe_load((ROOT / MODES_YML).read_text())
+    row = {**rows["token"], **change}
+    rows["token-copy"] = {field: value for field, value in row.items() if value is not None}
+    modes = tmp_path / "modes.yml"
+    modes.write_text(yaml.safe_dump(rows, sort_keys=False))
+    with pytest.raises(SystemExit, match=re.escape(message)) as stopped:
+        writer.git_auth_question(writer.git_auth_modes(modes))
+    assert str(stopped.value).startswith("modes.yml: token-copy"), "names the row"
+
+
+def hand_written_template_files() -> dict[str, str]:
+    """The template's files a maintainer edits, with copier.yml's generated blocks left out."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    files = {}
+    for name in filter(None, listed.split("\0")):
+        top = name.split("/")[0]
+        if top in {"hooks", "templates", "{{cookiecutter.project_slug}}"} or name in {
+            "copier.yml",
+            "cookiecutter_questions.py",
+        }:
+            if name != "templates/tables.jinja" and (ROOT / name).is_file():
+                files[name] = (ROOT / name).read_text()
+    for block in (writer.MODES_BLOCK, writer.BLOCK):
+        files["copier.yml"] = block.sub(r"\1\3", files["copier.yml"])
+    return files
+
+
+def test_each_secret_name_is_written_in_at_most_three_hand_written_files() -> None:
+    default = yaml.safe_load((ROOT / "copier.yml").read_text())["token_secret_name"]["default"]
+    secrets = {
+        name_of(read, default) for row in GIT_AUTH_MODES.values() for read in row["reads"] if read["kind"] == "secret"
+    }
+    secrets |= {"PACKAGE_INDEX_USERNAME", "PACKAGE_INDEX_PASSWORD"}
+    files = hand_written_template_files()
+    assert "templates/git_auth/modes.yml" in files and "templates/tables.jinja" not in files
+    places = {
+        secret: sorted(name for name, text in files.items() if re.search(rf"(?<![A-Z0-9_]){secret}(?![A-Z0-9_])", text))
+        for secret in sorted(secrets)
+    }
+    assert {secret: names for secret, names in places.items() if len(names) > 3} == {}, places
+    assert places["APP_PRIVATE_KEY"] == ["templates/git_auth/modes.yml"], "the table alone names it"
