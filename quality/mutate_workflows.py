@@ -50,6 +50,8 @@ RELEASE = "TREE/.github/workflows/*release.yml*"
 RELEASE_GATE = "TREE/scripts/release_gate.sh"
 UPDATE = "TREE/.github/workflows/*template-update.yml*"
 CREDENTIAL = "templates/credential.jinja"
+# The git_auth modes: a mistake in a row is followed by the writer, as a maintainer runs it.
+MODES = "templates/git_auth/modes.yml"
 FETCH_SCRIPT = "TREE/scripts/fetch_private_sources.sh"
 SSH_AGENT = "TREE/scripts/ssh_agent.sh"
 CHECK_SCRIPT = "TREE/scripts/check_private_deps.py"
@@ -261,11 +263,11 @@ MISTAKES = [
         (SSH,),
     ),
     Mistake(
-        "ssh-known-hosts-from-the-key-input",
+        "ssh-known-hosts-from-the-key",
         "unknown SSH host keys accepted",
-        CREDENTIAL,
-        r'SSH_KNOWN_HOSTS: \{\{ value\(source, "", "vars\.SSH_KNOWN_HOSTS", "inputs\.ssh-known-hosts"\) \}\}',
-        'SSH_KNOWN_HOSTS: {{ value(source, "secrets.SSH_PRIVATE_KEY", "", "inputs.ssh-private-key") }}',
+        MODES,
+        r"^      env: SSH_KNOWN_HOSTS\n",
+        "  fetch_env:\n    SSH_KNOWN_HOSTS: secrets.SSH_PRIVATE_KEY\n",
         (SSH,),
     ),
     # --- the org credential and the App key stay where they belong ---
@@ -296,9 +298,9 @@ MISTAKES = [
     Mistake(
         "app-key-in-the-fetch-step",
         "App key out of its place",
-        CREDENTIAL,
-        r'(\n\{\{ pad \}\}    )(PRIVATE_GIT_TOKEN: \{\{ gha\("steps\.app-token\.outputs\.token"\) \}\})',
-        r'\1\2\1APP_KEY: {{ value(source, "secrets.APP_PRIVATE_KEY", "", "inputs.app-private-key") }}',
+        MODES,
+        r"^(    PRIVATE_GIT_TOKEN: steps\.app-token\.outputs\.token\n)",
+        r"\1    APP_KEY: secrets.APP_PRIVATE_KEY\n",
         (APP_KEY,),
     ),
     Mistake(
@@ -660,7 +662,8 @@ MISTAKES = [
         "{{ pad }}- name: Start an agent\n"
         "{{ pad }}  uses: webfactory/ssh-agent@a6f90b1f127823b31d4d4a8d96047790581349bd  # v0.9.1\n"
         "{{ pad }}  with:\n"
-        '{{ pad }}    ssh-private-key: {{ value(source, "secrets.SSH_PRIVATE_KEY", "", "inputs.ssh-private-key") }}\n\n'
+        "{{ pad }}    ssh-private-key: "
+        '{{ gha("inputs.ssh-private-key" if source == "inputs" else "secrets.SSH_PRIVATE_KEY") }}\n\n'
         "\\1",
         (THIRD_PARTY, STRUCTURE),
     ),
@@ -765,6 +768,13 @@ def copy_template(destination: Path) -> Path:
     return destination
 
 
+def write(copy: Path, path: Path, text: str) -> None:
+    """Write a file of the copy; after the table of modes, the files written from it too."""
+    path.write_text(text, encoding="utf-8")
+    if path == copy / MODES:
+        subprocess.run([sys.executable, "maintainer/write_question_files.py"], cwd=copy, check=True)
+
+
 # --- running -----------------------------------------------------------------------------------
 
 
@@ -842,11 +852,11 @@ def run(mistakes: list[Mistake], timeout: float, results_path: Path | None) -> l
                 )
             else:
                 path, original, changed = found
-                path.write_text(changed, encoding="utf-8")
+                write(copy, path, changed)
                 try:
                     code, output = pytest(copy, work / "scratch", mistake.tests, timeout)
                 finally:
-                    path.write_text(original, encoding="utf-8")
+                    write(copy, path, original)
                 seconds = time.monotonic() - began
                 if code == 1:
                     result = Result(mistake.key, mistake.kind, "killed", seconds, first_failure(output))
