@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,24 @@ def update_rows(work: Path, runs: int) -> list[Row]:
     return [("stock copier update by one template commit (CLI)", measure(update, runs, setup), "")]
 
 
+@contextlib.contextmanager
+def own_extension(template: Path) -> Iterator[None]:
+    """cookiecutter imports a template's Jinja extension by module name, and this tree's
+    cookiecutter_questions is imported already: an earlier version renders with its own."""
+    if template == ROOT:
+        yield
+        return
+    ours = sys.modules.pop("cookiecutter_questions", None)
+    sys.path.insert(0, str(template))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(template))
+        sys.modules.pop("cookiecutter_questions", None)
+        if ours:
+            sys.modules["cookiecutter_questions"] = ours
+
+
 class CiInstall:
     """A template version's rendered setup action, run as CI runs it against a local git server:
     every step, the caches kept in folders the way actions/cache keeps them. Works with the
@@ -177,14 +195,15 @@ class CiInstall:
         mode = overrides.get("git_auth", "token")
         secret = {"github-app": APP_PRIVATE_KEY, "ssh": ssh.private_key if ssh else ""}.get(mode, server.token)
         self.secrets, self.variables = repository_settings(mode, secret, ssh)
-        self.clean = Path(render("cookiecutter", work / "clean", overrides, template=template).path)
-        # `moved`: the same dependencies, one of them at a later commit, for the lock change.
-        self.locks = {"as locked": self.clean}
-        if moved is not None:
-            moved_answers = {**overrides, "private_dependencies": moved}
-            self.locks["one moved"] = Path(
-                render("cookiecutter", work / "moved", moved_answers, template=template).path
-            )
+        with own_extension(template):
+            self.clean = Path(render("cookiecutter", work / "clean", overrides, template=template).path)
+            # `moved`: the same dependencies, one of them at a later commit, for the lock change.
+            self.locks = {"as locked": self.clean}
+            if moved is not None:
+                moved_answers = {**overrides, "private_dependencies": moved}
+                self.locks["one moved"] = Path(
+                    render("cookiecutter", work / "moved", moved_answers, template=template).path
+                )
         self.checkout = work / "checkout" / self.clean.name  # one path, as on a runner
         self.home = work / "home"
         self.tools = work / "bin"  # the ssh client's shim, in SSH mode
