@@ -1,7 +1,7 @@
 """Where the time goes: rendering, updating, and the generated project's CI install.
 
     python3 tasks.py bench [--runs N] [--no-suite] [--only-render] [--anchor TEMPLATE_DIR]
-    python3 tasks.py bench --lock-change 1,5,20 [--lock-change-mode "fork-safe caches"] [--install-before REV]
+    python3 tasks.py bench --lock-change 1,5,20 [--lock-change-mode ssh|all ...] [--install-before REV]
 
 Prints a Markdown table of medians and spreads. Each engine's render of this template is timed
 beside a one-file template rendered by the same engine in the same loop (the floor any template
@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +143,24 @@ def update_rows(work: Path, runs: int) -> list[Row]:
     return [("stock copier update by one template commit (CLI)", measure(update, runs, setup), "")]
 
 
+@contextlib.contextmanager
+def own_extension(template: Path) -> Iterator[None]:
+    """cookiecutter imports a template's Jinja extension by module name, and this tree's
+    cookiecutter_questions is imported already: an earlier version renders with its own."""
+    if template == ROOT:
+        yield
+        return
+    ours = sys.modules.pop("cookiecutter_questions", None)
+    sys.path.insert(0, str(template))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(template))
+        sys.modules.pop("cookiecutter_questions", None)
+        if ours:
+            sys.modules["cookiecutter_questions"] = ours
+
+
 class CiInstall:
     """A template version's rendered setup action, run as CI runs it against a local git server:
     every step, the caches kept in folders the way actions/cache keeps them. Works with the
@@ -177,14 +195,15 @@ class CiInstall:
         mode = overrides.get("git_auth", "token")
         secret = {"github-app": APP_PRIVATE_KEY, "ssh": ssh.private_key if ssh else ""}.get(mode, server.token)
         self.secrets, self.variables = repository_settings(mode, secret, ssh)
-        self.clean = Path(render("cookiecutter", work / "clean", overrides, template=template).path)
-        # `moved`: the same dependencies, one of them at a later commit, for the lock change.
-        self.locks = {"as locked": self.clean}
-        if moved is not None:
-            moved_answers = {**overrides, "private_dependencies": moved}
-            self.locks["one moved"] = Path(
-                render("cookiecutter", work / "moved", moved_answers, template=template).path
-            )
+        with own_extension(template):
+            self.clean = Path(render("cookiecutter", work / "clean", overrides, template=template).path)
+            # `moved`: the same dependencies, one of them at a later commit, for the lock change.
+            self.locks = {"as locked": self.clean}
+            if moved is not None:
+                moved_answers = {**overrides, "private_dependencies": moved}
+                self.locks["one moved"] = Path(
+                    render("cookiecutter", work / "moved", moved_answers, template=template).path
+                )
         self.checkout = work / "checkout" / self.clean.name  # one path, as on a runner
         self.home = work / "home"
         self.tools = work / "bin"  # the ssh client's shim, in SSH mode
@@ -388,18 +407,21 @@ def lock_change_rows(work: Path, runs: int, before: str | None, counts: list[int
     """Cold, warm and "one commit moved" install with each count of private dependencies: the
     lock change that moves the first one to a later commit, the caches of the lock before it
     restored as CI restores them (exact keys and restore-keys). For this template in token mode
-    and each of `modes`, and with --install-before REV that earlier version beside it."""
-    from support.gitserver import GitServer
+    and each of `modes`, each with --install-before REV's version of it beside it."""
+    from support.gitserver import GitServer, SshGitServer
 
     from demo.local_git_server import LATER_TAG, TAG, _package, make_repository
 
-    versions: dict[str, tuple[Path, dict[str, Any]]] = {"this template": (ROOT, {})}
-    if before:
-        versions = {f"before ({before})": (exported_template(work, before), {}), **versions}
-    versions.update({f"this template, {name}": (ROOT, MODES[name]) for name in modes})
+    versions: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for mode in ["token", *modes]:
+        suffix = "" if mode == "token" else f", {mode}"
+        if before:
+            versions[f"before ({before}){suffix}"] = (exported_template(work, before), MODES.get(mode, {}))
+        versions[f"this template{suffix}"] = (ROOT, MODES.get(mode, {}))
     scenarios = ("cold", "warm", "one commit moved")
     rows: list[Row] = []
-    with GitServer(work / "lock-change-server") as server:
+    with GitServer(work / "lock-change-server") as server, contextlib.ExitStack() as stack:
+        ssh = stack.enter_context(SshGitServer(server, work / "sshd")) if "ssh" in modes else None
         names = [f"plib{number:02d}" for number in range(1, max(counts) + 1)]
         for name in names:  # each with a later commit, tagged, that the lock change moves to
             bare = work / "libraries" / f"{name}.git"
@@ -412,7 +434,7 @@ def lock_change_rows(work: Path, runs: int, before: str | None, counts: list[int
             moved = ", ".join([f"{names[0]}@{LATER_TAG}", *pins[1:]])
             for i, (label, (path, answers)) in enumerate(versions.items()):
                 answers = {**answers, "private_dependencies": ", ".join(pins)}
-                installs[count, label] = CiInstall(work / f"lock-{count}-{i}", server, path, answers, moved=moved)
+                installs[count, label] = CiInstall(work / f"lock-{count}-{i}", server, path, answers, ssh, moved=moved)
         times = {key: {scenario: [] for scenario in scenarios} for key in installs}
         fetching: dict[tuple[int, str], list[float]] = {key: [] for key in installs}
         for _ in range(runs):  # alternated, so that every version sees the same load
@@ -426,13 +448,19 @@ def lock_change_rows(work: Path, runs: int, before: str | None, counts: list[int
                 fetching[key].append(fetched)
                 times[key]["one commit moved"].append(installed)
     for count in counts:
+        deps = f"{count} private dep{'s' if count > 1 else ''}"
         for scenario in scenarios:
             for label in versions:
-                note = f"{count} private deps" + (f", 1 of {count} at a new commit" if "moved" in scenario else "")
-                rows.append((f"CI install, {scenario}: {label}", times[count, label][scenario], note))
+                measured = times[count, label][scenario]
+                note = deps + (f", 1 of {count} at a new commit" if "moved" in scenario else "")
+                earlier = label.replace("this template", f"before ({before})")
+                if before and scenario == "one commit moved" and earlier != label:
+                    cold = statistics.median(times[count, earlier]["cold"])
+                    note += f"; {statistics.median(measured) / cold:.2f}x its before's cold"
+                rows.append((f"CI install, {scenario}: {label}", measured, note))
         for label in versions:
             if any(fetching[count, label]):
-                note = f"{count} private deps, 1 of {count} at a new commit; its own steps"
+                note = f"{deps}, 1 of {count} at a new commit; its own steps"
                 rows.append((f"CI credential job, one commit moved: {label}", fetching[count, label], note))
     return rows
 
@@ -471,8 +499,8 @@ def main(argv: list[str]) -> int:
         "--lock-change-mode",
         action="append",
         default=[],
-        choices=list(MODES),
-        help="with --lock-change: a mode to time beside token mode (repeatable)",
+        choices=[*MODES, "all"],
+        help="with --lock-change: a mode to time beside token mode (repeatable; all: every one)",
     )
     parser.add_argument(
         "--anchor", type=Path, help="another cookiecutter template directory to render beside this one, for comparison"
@@ -485,7 +513,8 @@ def main(argv: list[str]) -> int:
         rows = [] if only_install else rendering_rows(work, args.runs, args.anchor)
         if args.lock_change:
             counts = [int(count) for count in args.lock_change.split(",")]
-            rows += lock_change_rows(work, min(args.runs, 3), args.install_before, counts, args.lock_change_mode)
+            modes = list(MODES) if "all" in args.lock_change_mode else list(dict.fromkeys(args.lock_change_mode))
+            rows += lock_change_rows(work, min(args.runs, 3), args.install_before, counts, modes)
         elif args.only_install:
             rows += install_rows(work, min(args.runs, 3), args.install_before, args.install_modes)
         elif not args.only_render:
