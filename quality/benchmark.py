@@ -34,6 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 STOCK_COPIER = ROOT / ".venv-stock-copier" / "bin" / "copier"
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from support.modes import GIT_AUTH_MODES  # noqa: E402  (after the path above)
+
 TREE_NAME = "{{cookiecutter.project_slug}}"
 
 Row = tuple[str, list[float], str]
@@ -330,12 +333,11 @@ class CiInstall:
 # The job of ci.yml that holds the org credential and fetches, when the version has one.
 CREDENTIAL_JOB = "private-sources"
 
-# The other ways CI can install (--install-modes): answers that change the install step.
+# The other ways CI can install (--install-modes): answers that change the install step. Every
+# git_auth mode of templates/git_auth/modes.yml but token, the default.
 MODES: dict[str, dict[str, Any]] = {
     "fork-safe caches": {"fork_safe_caches": True},
-    "poetry-http-basic": {"git_auth": "poetry-http-basic"},
-    "github-app": {"git_auth": "github-app"},
-    "ssh": {"git_auth": "ssh"},
+    **{mode: {"git_auth": mode} for mode in GIT_AUTH_MODES if mode != "token"},
 }
 
 

@@ -794,15 +794,16 @@ def pytest(copy: Path, scratch: Path, tests: tuple[str, ...], timeout: float) ->
     command = [sys.executable, "-m", "pytest", *tests, "-x", "-q", "-n", "0", "-p", "no:cacheprovider"]
     command += [f"--basetemp={scratch / 'pytest'}", "-o", "addopts=", "--tb=line"]
     environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(scratch)}
-    before = ssh_agents()
+    before = ssh_agents(under=scratch)
     try:
         done = subprocess.run(command, cwd=copy, capture_output=True, text=True, timeout=timeout, env=environment)
     except subprocess.TimeoutExpired as expired:
         return None, str(expired.stdout or "")
     finally:
         # A mistake that lets the agent outlive its step leaves one holding the test key: it must
-        # not outlive the mistake's run, where a later canary would find it.
-        for pid in ssh_agents() - before:
+        # not outlive the mistake's run, where a later canary would find it. Only agents of this
+        # run's folder: another run on the machine (a benchmark, a test) keeps its own.
+        for pid in ssh_agents(under=scratch) - before:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
     return done.returncode, done.stdout + done.stderr

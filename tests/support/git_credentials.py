@@ -127,15 +127,22 @@ def files_holding(root: Path, secret: str) -> list[str]:
     return find_on_disk(root, secret_needles(secret))[0]
 
 
-def ssh_agents(session: int | None = None) -> set[int]:
+def ssh_agents(session: int | None = None, under: Path | None = None) -> set[int]:
     """The ssh-agent processes running now (Linux's /proc); with `session`, only those of that
-    session, and so of the process group a step was started in."""
+    session, and so of the process group a step was started in; with `under`, only those whose
+    command line or environment names that folder (the credential step keeps SOURCES, a folder
+    of the runner's temp)."""
     found = set()
     for entry in Path("/proc").iterdir():
         try:
             if entry.name.isdigit() and (entry / "comm").read_text().strip() == "ssh-agent":
-                if session is None or os.getsid(int(entry.name)) == session:
-                    found.add(int(entry.name))
+                if session is not None and os.getsid(int(entry.name)) != session:
+                    continue
+                if under is not None and not any(
+                    str(under).encode() in (entry / name).read_bytes() for name in ("cmdline", "environ")
+                ):
+                    continue
+                found.add(int(entry.name))
         except OSError:
             continue  # gone meanwhile
     return found
