@@ -52,6 +52,17 @@ MODE_OPTIONAL: dict[str, Any] = {
     "protection": "",
 }
 READ_FIELDS = ["kind", "name", "holds", "input", "description"]
+# What scripts/fetch_private_sources.sh reads of the credential, by its flags: the fetch step must
+# receive exactly these (its env-keeping line names the same).
+FETCH_VARIABLES = {
+    "": ["PRIVATE_GIT_TOKEN"],
+    "--per-repository-credential": ["PRIVATE_GIT_TOKEN"],
+    "--ssh": ["SSH_PRIVATE_KEY", "SSH_KNOWN_HOSTS"],
+}
+# The setup action's own inputs, which no mode's input may take.
+ACTION_INPUTS = {"python-version", "poetry-version", "sources-key", "package-index-username", "package-index-password"}
+# What a row's texts may hold, filled by templates/git_auth/mode.jinja's fill().
+PLACEHOLDERS = {"token_secret_name", "secret", "org", "orgs", "host_name", "mode"}
 # copier cuts a line of help at the terminal's edge: at 80 columns, a line after the first holds
 # 80 characters (copier.yml says more).
 HELP_LINE_WIDTH = 80
@@ -91,24 +102,101 @@ def is_template(value: Any) -> bool:
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
+def plain_yaml(text: Any) -> bool:
+    """Whether YAML reads this text, written unquoted after a key, back as itself."""
+    try:
+        return bool(yaml.safe_load(f"k: {text}") == {"k": text})
+    except yaml.YAMLError:
+        return False
+
+
+def row_problems(mode: str, row: Any) -> list[str]:
+    """What breaks the table's rules in one row, each naming the field and the fix. A row's
+    values reach workflows, a shell line and commands people paste, so each has a shape."""
+    if not isinstance(row, dict):
+        return ["a row is a mapping of the fields modes.yml's header lists"]
+    problems = []
+    if not re.fullmatch(r"[a-z][a-z0-9-]*", mode):
+        problems.append("the mode's name: a-z, 0-9 and hyphens, starting with a letter")
+    unknown = sorted(set(row) - set(MODE_FIELDS) - set(MODE_OPTIONAL))
+    missing = [field for field in MODE_FIELDS if field not in row]
+    if unknown or missing:
+        problems.append(
+            f"unknown fields {unknown}, missing fields {missing}: the fields are {MODE_FIELDS + list(MODE_OPTIONAL)}"
+        )
+        return problems
+    texts = [f for f in MODE_FIELDS + list(MODE_OPTIONAL) if f not in ("reads", "actions", "org_setup", "fetch_env")]
+    problems += [f"{field}: a text" for field in texts if field in row and not isinstance(row[field], str)]
+    problems += [
+        f"{field}: a list of texts"
+        for field in ("actions", "org_setup")
+        if field in row and not (isinstance(row[field], list) and all(isinstance(item, str) for item in row[field]))
+    ]
+    fetch_env = row.get("fetch_env", {})
+    if not isinstance(fetch_env, dict) or not all(
+        re.fullmatch(r"[a-z][a-z0-9_.-]*", str(v)) for v in fetch_env.values()
+    ):
+        problems.append("fetch_env: a mapping of variables to expressions such as steps.app-token.outputs.token")
+        fetch_env = {}
+    for text in [row[field] for field in texts if isinstance(row.get(field), str)]:
+        problems += [
+            f"{{{name}}}: no such placeholder; modes.yml's header lists them"
+            for name in re.findall(r"\{(\w+)\}", text)
+            if name not in PLACEHOLDERS
+        ]
+    if row["fetch_flags"] not in FETCH_VARIABLES:
+        problems.append(
+            f"fetch_flags: one of {list(FETCH_VARIABLES)}, the flags scripts/fetch_private_sources.sh takes"
+        )
+        return problems
+    reads = row["reads"] if isinstance(row["reads"], list) else []
+    if not reads or not all(isinstance(read, dict) for read in reads):
+        return problems + ["reads: a list of what CI reads, each a mapping"]
+    for number, read in enumerate(reads, 1):
+        where = f"reads[{number}]"
+        if set(read) - {"env"} != set(READ_FIELDS):
+            problems.append(f"{where}: has {READ_FIELDS}, and env if the fetch step receives it")
+            continue
+        if read["kind"] not in ("secret", "variable"):
+            problems.append(f"{where}: kind is secret or variable")
+        if not re.fullmatch(r"[A-Z_][A-Z0-9_]*|\{token_secret_name\}", str(read["name"])):
+            problems.append(
+                f"{where}: name is an organization secret's or variable's name (A-Z, 0-9, _) or {{token_secret_name}}"
+            )
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", str(read["input"])) or read["input"] in ACTION_INPUTS:
+            problems.append(
+                f"{where}: input is a-z, 0-9 and hyphens, and none of the action's own {sorted(ACTION_INPUTS)}"
+            )
+        for field in ("holds", "description"):
+            # Written unquoted into YAML and Markdown: a text that YAML reads back as itself.
+            if not plain_yaml(read[field]):
+                problems.append(f"{where}: {field} is one line that YAML reads as plain text (no ': ' or ' #')")
+    inputs = [read.get("input") for read in reads]
+    if len(set(inputs)) != len(inputs):
+        problems.append("reads: each input once")
+    if [read.get("kind") for read in reads].count("secret") != 1:
+        problems.append("reads: exactly one secret, the one a run cannot do without")
+    given = [read["env"] for read in reads if read.get("env")] + list(fetch_env)
+    needed = FETCH_VARIABLES[row["fetch_flags"]]
+    if sorted(given) != sorted(needed):
+        problems.append(
+            f"the fetch step receives {sorted(given)} (reads' env and fetch_env); with fetch_flags "
+            f"{row['fetch_flags']!r} scripts/fetch_private_sources.sh reads exactly {sorted(needed)}"
+        )
+    if row.get("steps") and not (ROOT / row["steps"]).is_file():
+        problems.append(f"steps: {row['steps']} does not exist; name a file under templates/git_auth/")
+    return problems
+
+
 def git_auth_modes(path: Path = MODES_YML) -> dict[str, dict[str, Any]]:
     """The rows of templates/git_auth/modes.yml, each with every field; a row that breaks the
     table's rules stops the writer with the field and the fix."""
     rows = yaml.safe_load(path.read_text(encoding="utf-8"))
     modes: dict[str, dict[str, Any]] = {}
     for mode, row in rows.items():
-        where = f"{path.name}: {mode}"
-        unknown = set(row) - set(MODE_FIELDS) - set(MODE_OPTIONAL)
-        missing = [field for field in MODE_FIELDS if field not in row]
-        if unknown or missing:
-            raise SystemExit(f"{where}: unknown fields {sorted(unknown)}, missing fields {missing}")
-        for read in row["reads"]:
-            if set(read) - {"env"} != set(READ_FIELDS) or read["kind"] not in ("secret", "variable"):
-                raise SystemExit(f"{where}: each of reads has {READ_FIELDS} (kind secret or variable), env optional")
-        if [read["kind"] for read in row["reads"]].count("secret") != 1:
-            raise SystemExit(f"{where}: reads names exactly one secret, the one a run cannot do without")
-        if row.get("steps") and not (ROOT / row["steps"]).is_file():
-            raise SystemExit(f"{where}: steps names {row['steps']}, which does not exist")
+        problems = row_problems(mode, row)
+        if problems:
+            raise SystemExit(f"{path.name}: {mode}: " + f"\n{path.name}: {mode}: ".join(problems))
         missing_optional = {field: empty for field, empty in MODE_OPTIONAL.items() if field not in row}
         modes[mode] = {
             **row,

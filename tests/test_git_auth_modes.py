@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import BIN, ROOT, Project, differences, run, tool_env
+from support import BIN, ROOT, TREE, Project, differences, run, tool_env
 from support.engines import STOCK_COPIER
 from support.modes import GIT_AUTH_MODES, name_of
 from support.template_copy import commit_all, copy_template
@@ -50,6 +50,57 @@ def cookiecutter_cli(template: Path, answers: dict[str, object], output: Path) -
     return baked.stderr  # where its hooks print
 
 
+def render_both(template: Path, answers: dict[str, object], tmp_path: Path) -> tuple[Project, list[str]]:
+    """The project both engines render (the same bytes), and the next steps each printed."""
+    # cookiecutter in a process of its own: this one imported the template's extension already.
+    baked = cookiecutter_cli(template, answers, tmp_path / "cookiecutter")
+    project = Project(tmp_path / "cookiecutter" / "example-service", "cookiecutter")
+    # Stock copier, as users install it.
+    copied = tmp_path / "copier" / "example-service"
+    data = tmp_path / "copier-data.yml"
+    data.write_text(yaml.safe_dump(answers))
+    command = [str(STOCK_COPIER), "copy", "--defaults", "--data-file", str(data), str(template), str(copied)]
+    copier_run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert copier_run.returncode == 0, copier_run.stderr
+    assert differences(project, Project(copied, "stock-copier")) == []
+    printed = [" ".join(baked.split()), " ".join(copier_run.stderr.split())]
+    assert all("Next steps:" in text for text in printed)
+    return project, printed
+
+
+@pytest.mark.parametrize("fork_safe", [False, True], ids=["credential-job", "fork-safe"])
+def test_a_mode_with_a_variable_and_the_ssh_flags_is_read_from_its_row_too(
+    fifth_mode_template: Path, tmp_path: Path, fork_safe: bool
+) -> None:
+    """The fixture's ssh-shaped row: a variable, the --ssh flags and every optional text."""
+    answers = {
+        "git_auth": "deploy-key",
+        "private_dependencies": "core-lib@v1.0.0, other-org/tools@main",
+        "fork_safe_caches": fork_safe,
+    }
+    rendered, printed = render_both(fifth_mode_template, answers, tmp_path)
+    project = rendered.path
+    ci = (project / ".github/workflows/ci.yml").read_text()
+    action = (project / ".github/actions/setup-project/action.yml").read_text()
+    fetch = "scripts/fetch_private_sources.sh --secret DEPLOY_SSH_KEY --ssh\n"
+    if fork_safe:
+        assert "SSH_KNOWN_HOSTS: ${{ inputs.deploy-known-hosts }}" in action and fetch in action
+        assert "description: known_hosts lines of github.com" in action
+        assert ci.count("deploy-known-hosts: ${{ vars.DEPLOY_KNOWN_HOSTS }}") == 2
+    else:
+        assert "SSH_PRIVATE_KEY: ${{ secrets.DEPLOY_SSH_KEY }}" in ci and fetch in ci
+        assert "SSH_KNOWN_HOSTS: ${{ vars.DEPLOY_KNOWN_HOSTS }}" in ci
+        assert "The deploy key stays in its own agent." in (project / "README.md").read_text()
+    readme = " ".join((project / "README.md").read_text().split())
+    for text in (*printed, readme):
+        assert "the organization variable DEPLOY_KNOWN_HOSTS: the known_hosts lines of github.com" in text
+        assert "the machine user, with read access in example-org and other-org" in text
+        assert "orgs/example-org/actions/variables/DEPLOY_KNOWN_HOSTS/repositories/$id" in text
+        assert "Dependencies live in example-org and other-org: the key DEPLOY_SSH_KEY reads each." in text
+    assert "a deploy key**, `DEPLOY_SSH_KEY`, of a machine user that reads example-org and other-org." in readme
+    assert "In mode deploy-key, CI uses an SSH key" in readme
+
+
 @pytest.mark.parametrize("fork_safe", [False, True], ids=["credential-job", "fork-safe"])
 def test_a_fifth_mode_from_one_row_reaches_every_file_through_both_engines(
     fifth_mode_template: Path, tmp_path: Path, fork_safe: bool
@@ -59,25 +110,14 @@ def test_a_fifth_mode_from_one_row_reaches_every_file_through_both_engines(
         "private_dependencies": "core-lib@v1.0.0, other-org/tools@main",
         "fork_safe_caches": fork_safe,
     }
-    # cookiecutter in a process of its own: this one imported the template's extension already.
-    baked = cookiecutter_cli(fifth_mode_template, answers, tmp_path / "cookiecutter")
-    project = Project(tmp_path / "cookiecutter" / "example-service", "cookiecutter")
-    # Stock copier, as users install it.
-    copied = tmp_path / "copier" / "example-service"
-    data = tmp_path / "copier-data.yml"
-    data.write_text(yaml.safe_dump(answers))
-    command = [str(STOCK_COPIER), "copy", "--defaults", "--data-file", str(data), str(fifth_mode_template), str(copied)]
-    copier_run = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert copier_run.returncode == 0, copier_run.stderr
-    assert differences(project, Project(copied, "stock-copier")) == []
-    printed = [" ".join(baked.split()), " ".join(copier_run.stderr.split())]
-    assert all("Next steps:" in text for text in printed)
+    project, printed = render_both(fifth_mode_template, answers, tmp_path)
 
     # The questions: both engines offer the mode, with its help.
     copier = yaml.safe_load((fifth_mode_template / "copier.yml").read_text())
     assert copier["git_auth"]["choices"]["machine-token"] == "machine-token"
     assert "machine-token      a machine user's token in the org secret" in copier["git_auth"]["help"]
     assert "machine-token" in (fifth_mode_template / "cookiecutter.json").read_text()
+    assert '"deploy-key"' in (fifth_mode_template / "cookiecutter.json").read_text()
     assert "| `machine-token` | secret `MACHINE_USER_TOKEN`" in (fifth_mode_template / "README.md").read_text()
 
     # The workflows and the action: the credential step reads the row's secret and flags.
@@ -108,12 +148,27 @@ def test_a_fifth_mode_from_one_row_reaches_every_file_through_both_engines(
     assert "token_secret_name" not in (project.path / ".copier-answers.yml").read_text(), "not a mode that reads it"
 
 
+READ = {"kind": "secret", "name": "X_TOKEN", "holds": "x", "input": "x", "description": "x", "env": "PRIVATE_GIT_TOKEN"}
 BAD_ROWS = [
     ({"costs": None}, "missing fields ['costs']"),
     ({"colour": "blue"}, "unknown fields ['colour']"),
-    ({"reads": []}, "reads names exactly one secret"),
-    ({"reads": [{"kind": "token", "name": "X", "holds": "x", "input": "x", "description": "x"}]}, "kind secret or"),
-    ({"steps": "templates/git_auth/none.jinja"}, "steps names templates/git_auth/none.jinja, which does not exist"),
+    ({"reads": []}, "reads: a list of what CI reads"),
+    ({"reads": [{**READ, "kind": "token"}]}, "reads[1]: kind is secret or variable"),
+    ({"reads": [{**READ, "kind": "variable"}]}, "reads: exactly one secret"),
+    ({"reads": [{**READ, "name": 'A"; rm -rf ~; "'}]}, "reads[1]: name is an organization secret's"),
+    (
+        {"reads": [{**READ, "input": "sources-key"}]},
+        "reads[1]: input is a-z, 0-9 and hyphens, and none of the action's own",
+    ),
+    ({"reads": [{**READ, "description": "Token: the org's"}]}, "reads[1]: description is one line that YAML reads"),
+    ({"reads": [{**READ, "env": "MY_TOKEN"}]}, "the fetch step receives ['MY_TOKEN']"),
+    ({"reads": [READ, {**READ, "kind": "variable", "env": ""}]}, "reads: each input once"),
+    ({"fetch_flags": "--deploy-key"}, "fetch_flags: one of"),
+    ({"fetch_flags": "--ssh"}, "scripts/fetch_private_sources.sh reads exactly ['SSH_KNOWN_HOSTS', 'SSH_PRIVATE_KEY']"),
+    ({"fetch_env": {"PRIVATE_GIT_TOKEN": "${{ secrets.X }}"}}, "fetch_env: a mapping of variables to expressions"),
+    ({"org_setup": "an App"}, "org_setup: a list of texts"),
+    ({"readme": "Uses {secrets}."}, "{secrets}: no such placeholder"),
+    ({"steps": "templates/git_auth/none.jinja"}, "steps: templates/git_auth/none.jinja does not exist"),
     ({"help": "x" * 70}, "help: shorten the line"),
 ]
 
@@ -130,6 +185,22 @@ def test_a_row_that_breaks_the_tables_rules_stops_the_writer_naming_it(
     with pytest.raises(SystemExit, match=re.escape(message)) as stopped:
         writer.git_auth_question(writer.git_auth_modes(modes))
     assert str(stopped.value).startswith("modes.yml: token-copy"), "names the row"
+
+
+def test_a_row_that_is_not_a_mapping_or_badly_named_is_refused() -> None:
+    assert writer.row_problems("token-copy", "a text") == ["a row is a mapping of the fields modes.yml's header lists"]
+    token = yaml.safe_load((ROOT / MODES_YML).read_text())["token"]
+    assert writer.row_problems("Token Copy", token) == ["the mode's name: a-z, 0-9 and hyphens, starting with a letter"]
+    assert writer.row_problems("token-copy", token) == []
+
+
+def test_the_fetch_script_keeps_the_variables_the_writer_requires() -> None:
+    """FETCH_VARIABLES mirrors what scripts/fetch_private_sources.sh keeps for each flag."""
+    script = (TREE / "scripts" / "fetch_private_sources.sh").read_text()
+    keeps = re.search(r'if \[ "\$\{ssh\}" = yes \]; then keep\+="(.*?) "; else keep\+="(.*?) "; fi', script)
+    assert keeps, "the keep line of the fetch script moved: update this test and FETCH_VARIABLES"
+    assert sorted(keeps[1].split()) == sorted(writer.FETCH_VARIABLES["--ssh"])
+    assert keeps[2].split() == writer.FETCH_VARIABLES[""] == writer.FETCH_VARIABLES["--per-repository-credential"]
 
 
 def hand_written_template_files() -> dict[str, str]:

@@ -25,7 +25,7 @@ if [ "${listed}" -ne 1 ]; then  # 1: an agent that holds no key, as a new one do
   exit 1
 fi
 if ! printf '%s\n' "${SSH_PRIVATE_KEY}" | ssh-add -q -t 1800 - 2> /dev/null; then
-  echo "::error title=Private dependencies::ssh-add cannot load the secret SSH_PRIVATE_KEY: store the whole private key file, without a passphrase"
+  echo "::error title=Private dependencies::ssh-add cannot load the secret ${secret:-SSH_PRIVATE_KEY}: store the whole private key file, without a passphrase"
   exit 1
 fi
 unset SSH_PRIVATE_KEY
