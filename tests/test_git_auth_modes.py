@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import BIN, ROOT, TREE, Project, differences, run, tool_env
-from support.engines import STOCK_COPIER
+from support import ROOT, TREE, Project, differences, run, tool_env
+from support.engines import cookiecutter_cli, copier_cli
 from support.modes import GIT_AUTH_MODES, name_of
 from support.template_copy import commit_all, copy_template
 
@@ -39,31 +39,22 @@ def fifth_mode_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return template
 
 
-def cookiecutter_cli(template: Path, answers: dict[str, object], output: Path) -> str:
-    """What cookiecutter's hooks print, given the answers (typed) in a user config's default_context."""
-    config = output.parent / "cookiecutter.yml"
-    home = {"cookiecutters_dir": str(output) + "-templates", "replay_dir": str(output) + "-replay"}
-    config.write_text(yaml.safe_dump({**home, "default_context": answers}))
-    command = [str(BIN / "cookiecutter"), "--no-input", "--config-file", str(config), "-o", str(output), str(template)]
-    baked = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert baked.returncode == 0, baked.stderr
-    return baked.stderr  # where its hooks print
-
-
-def render_both(template: Path, answers: dict[str, object], tmp_path: Path) -> tuple[Project, list[str]]:
-    """The project both engines render (the same bytes), and the next steps each printed."""
+def render_both(template: Path, mode: str, fork_safe: bool, tmp_path: Path) -> tuple[Project, list[str]]:
+    """The project both engines render in `mode` (the same bytes), with a dependency in another
+    organization, and the next steps each printed."""
+    answers = {
+        "git_auth": mode,
+        "private_dependencies": "core-lib@v1.0.0, other-org/tools@main",
+        "fork_safe_caches": fork_safe,
+    }
     # cookiecutter in a process of its own: this one imported the template's extension already.
-    baked = cookiecutter_cli(template, answers, tmp_path / "cookiecutter")
+    baked = cookiecutter_cli(answers, tmp_path / "cookiecutter", tmp_path / "cookiecutter-home", template)
+    assert baked.returncode == 0, baked.stderr
     project = Project(tmp_path / "cookiecutter" / "example-service", "cookiecutter")
-    # Stock copier, as users install it.
-    copied = tmp_path / "copier" / "example-service"
-    data = tmp_path / "copier-data.yml"
-    data.write_text(yaml.safe_dump(answers))
-    command = [str(STOCK_COPIER), "copy", "--defaults", "--data-file", str(data), str(template), str(copied)]
-    copier_run = subprocess.run(command, capture_output=True, text=True, timeout=120)
-    assert copier_run.returncode == 0, copier_run.stderr
-    assert differences(project, Project(copied, "stock-copier")) == []
-    printed = [" ".join(baked.split()), " ".join(copier_run.stderr.split())]
+    copied = copier_cli(answers, tmp_path / "copier" / "example-service", template)
+    assert copied.returncode == 0, copied.stderr
+    assert differences(project, Project(tmp_path / "copier" / "example-service", "stock-copier")) == []
+    printed = [" ".join(baked.stderr.split()), " ".join(copied.stderr.split())]
     assert all("Next steps:" in text for text in printed)
     return project, printed
 
@@ -73,12 +64,7 @@ def test_a_mode_with_a_variable_and_the_ssh_flags_is_read_from_its_row_too(
     fifth_mode_template: Path, tmp_path: Path, fork_safe: bool
 ) -> None:
     """The fixture's ssh-shaped row: a variable, the --ssh flags and every optional text."""
-    answers = {
-        "git_auth": "deploy-key",
-        "private_dependencies": "core-lib@v1.0.0, other-org/tools@main",
-        "fork_safe_caches": fork_safe,
-    }
-    rendered, printed = render_both(fifth_mode_template, answers, tmp_path)
+    rendered, printed = render_both(fifth_mode_template, "deploy-key", fork_safe, tmp_path)
     project = rendered.path
     ci = (project / ".github/workflows/ci.yml").read_text()
     action = (project / ".github/actions/setup-project/action.yml").read_text()
@@ -105,12 +91,7 @@ def test_a_mode_with_a_variable_and_the_ssh_flags_is_read_from_its_row_too(
 def test_a_fifth_mode_from_one_row_reaches_every_file_through_both_engines(
     fifth_mode_template: Path, tmp_path: Path, fork_safe: bool
 ) -> None:
-    answers = {
-        "git_auth": "machine-token",
-        "private_dependencies": "core-lib@v1.0.0, other-org/tools@main",
-        "fork_safe_caches": fork_safe,
-    }
-    project, printed = render_both(fifth_mode_template, answers, tmp_path)
+    project, printed = render_both(fifth_mode_template, "machine-token", fork_safe, tmp_path)
 
     # The questions: both engines offer the mode, with its help.
     copier = yaml.safe_load((fifth_mode_template / "copier.yml").read_text())

@@ -10,12 +10,11 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 from support import BIN, OPTION_SETS, ROOT
-from support.engines import STOCK_COPIER
+from support.engines import cookiecutter_cli, copier_cli
 
 LAST_LINE = 'README.md says more ("Right after generating").'
 CASES = [
@@ -34,31 +33,6 @@ def message(stderr: str) -> str:
     match = re.search(r"^Next steps: .*?^" + re.escape(LAST_LINE) + "$", stderr, re.S | re.M)
     assert match, f"no next steps in:\n{stderr}"
     return match[0]
-
-
-def cookiecutter_cli(overrides: dict[str, Any], output: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    """The cookiecutter command with the answers in a user config's default_context (typed, as
-    YAML gives them), and nothing else of the user's."""
-    config = home / "cookiecutter.yml"
-    home.mkdir(parents=True, exist_ok=True)
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "cookiecutters_dir": str(home / "templates"),
-                "replay_dir": str(home / "replay"),
-                "default_context": overrides,
-            }
-        )
-    )
-    command = [str(BIN / "cookiecutter"), "--no-input", "--config-file", str(config), "-o", str(output), str(ROOT)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
-
-
-def copier_cli(overrides: dict[str, Any], destination: Path) -> subprocess.CompletedProcess[str]:
-    data = destination.parent / f"{destination.name}-data.yml"
-    data.write_text(yaml.safe_dump(overrides))
-    command = [str(STOCK_COPIER), "copy", "--defaults", "--data-file", str(data), str(ROOT), str(destination)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
 def test_copier_runs_no_hook_or_task_and_cookiecutter_prints_the_message_from_its_hook() -> None:

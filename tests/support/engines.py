@@ -37,6 +37,7 @@ from pytest_cookies.plugin import Cookies
 
 from support.paths import ROOT
 from support.project import Project
+from support.tools import BIN
 
 # copier alone, made by tasks.py from the copier pin of requirements-test.txt.
 STOCK_COPIER = ROOT / ".venv-stock-copier" / "bin" / "copier"
@@ -79,22 +80,35 @@ def render(engine: str, destination: Path, overrides: dict[str, Any], template: 
             copier.run_copy(str(template), str(destination), data=overrides, defaults=True, quiet=True)
         return Project(destination, engine)
     if engine == "stock-copier":
-        data = destination.parent / f"{destination.name}-data.yml"
-        data.write_text(yaml.safe_dump(overrides))
-        command = [
-            str(STOCK_COPIER),
-            "copy",
-            "--defaults",
-            "--quiet",
-            "--data-file",
-            str(data),
-            str(template),
-            str(destination),
-        ]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        result = copier_cli(overrides, destination, template, quiet=True)
         assert result.returncode == 0, f"stock copier failed:\n{result.stderr}"
         return Project(destination, engine)
     raise ValueError(f"unknown engine {engine!r}")
+
+
+def copier_cli(
+    overrides: dict[str, Any], destination: Path, template: Path = ROOT, quiet: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Stock copier's `copy` as a user runs it, the answers in a data file; its stderr holds the
+    next steps unless `quiet`."""
+    data = destination.parent / f"{destination.name}-data.yml"
+    data.parent.mkdir(parents=True, exist_ok=True)
+    data.write_text(yaml.safe_dump(overrides))
+    command = [str(STOCK_COPIER), "copy", "--defaults", *(["--quiet"] if quiet else []), "--data-file", str(data)]
+    return subprocess.run([*command, str(template), str(destination)], capture_output=True, text=True, timeout=120)
+
+
+def cookiecutter_cli(
+    overrides: dict[str, Any], output: Path, home: Path, template: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """The cookiecutter command with the answers in a user config's default_context (typed, as
+    YAML gives them), and nothing else of the user's; its hooks print to stderr."""
+    config = home / "cookiecutter.yml"
+    home.mkdir(parents=True, exist_ok=True)
+    settings = {"cookiecutters_dir": str(home / "templates"), "replay_dir": str(home / "replay")}
+    config.write_text(yaml.safe_dump({**settings, "default_context": overrides}))
+    command = [str(BIN / "cookiecutter"), "--no-input", "--config-file", str(config), "-o", str(output), str(template)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
 def differences(ours: Project, theirs: Project) -> list[str]:
