@@ -266,8 +266,10 @@ MISTAKES = [
         "ssh-known-hosts-from-the-key",
         "unknown SSH host keys accepted",
         MODES,
-        r"^      env: SSH_KNOWN_HOSTS\n",
-        "  fetch_env:\n    SSH_KNOWN_HOSTS: secrets.SSH_PRIVATE_KEY\n",
+        # The ssh row's two reads hand their values to each other's variable (the writer's shape
+        # checks refuse a secret written into fetch_env, so the mistake takes this form).
+        r"^      env: SSH_PRIVATE_KEY\n((?:.*\n)*?)      env: SSH_KNOWN_HOSTS\n",
+        r"      env: SSH_KNOWN_HOSTS\n\1      env: SSH_PRIVATE_KEY\n",
         (SSH,),
     ),
     # --- the org credential and the App key stay where they belong ---
@@ -299,8 +301,9 @@ MISTAKES = [
         "app-key-in-the-fetch-step",
         "App key out of its place",
         MODES,
-        r"^(    PRIVATE_GIT_TOKEN: steps\.app-token\.outputs\.token\n)",
-        r"\1    APP_KEY: secrets.APP_PRIVATE_KEY\n",
+        # The App key read is handed to the fetch step as its token, instead of the minted one.
+        r"^(      description: Private key of that GitHub App\n)((?:.*\n)*?)  fetch_env:\n    PRIVATE_GIT_TOKEN: .*\n",
+        r"\1      env: PRIVATE_GIT_TOKEN\n\2",
         (APP_KEY,),
     ),
     Mistake(
@@ -768,11 +771,16 @@ def copy_template(destination: Path) -> Path:
     return destination
 
 
-def write(copy: Path, path: Path, text: str) -> None:
-    """Write a file of the copy; after the table of modes, the files written from it too."""
+def write(copy: Path, path: Path, text: str) -> str:
+    """Write a file of the copy; after the table of modes, the files written from it too. What
+    the writer says when it refuses the row ("" when it accepts it)."""
     path.write_text(text, encoding="utf-8")
-    if path == copy / MODES:
-        subprocess.run([sys.executable, "maintainer/write_question_files.py"], cwd=copy, check=True)
+    if path != copy / MODES:
+        return ""
+    done = subprocess.run(
+        [sys.executable, "maintainer/write_question_files.py"], cwd=copy, capture_output=True, text=True
+    )
+    return "" if done.returncode == 0 else done.stderr.strip() or done.stdout.strip() or "refused"
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -853,13 +861,16 @@ def run(mistakes: list[Mistake], timeout: float, results_path: Path | None) -> l
                 )
             else:
                 path, original, changed = found
-                write(copy, path, changed)
+                refused = write(copy, path, changed)
                 try:
-                    code, output = pytest(copy, work / "scratch", mistake.tests, timeout)
+                    code, output = (1, "") if refused else pytest(copy, work / "scratch", mistake.tests, timeout)
                 finally:
-                    write(copy, path, original)
+                    assert not write(copy, path, original), "the unchanged table is refused"
                 seconds = time.monotonic() - began
-                if code == 1:
+                if refused:
+                    # A maintainer cannot write it in: the writer's own checks catch it.
+                    result = Result(mistake.key, mistake.kind, "killed", seconds, f"the writer refuses it: {refused}")
+                elif code == 1:
                     result = Result(mistake.key, mistake.kind, "killed", seconds, first_failure(output))
                 elif code is None:
                     result = Result(mistake.key, mistake.kind, "killed", seconds, "timeout")
